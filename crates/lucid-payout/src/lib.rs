@@ -1,0 +1,2 @@
+//! Payment-chain code (TRON): addresses, payout planning, router client. Isolated: nothing in
+//! consensus or anchoring depends on this crate.

@@ -1,0 +1,1 @@
+//! The Store: one interface over SQLite (embedded default) and MongoDB.
