@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title ILucidAnchors — single-use session anchors on the on-system chain (SPEC §3).
+/// @notice One storage slot per session: `digest = keccak256(abi.encode(SessionAnchor))`.
+interface ILucidAnchors {
+    struct SessionAnchor {
+        bytes32 sessionId;
+        bytes32 manifestHash;
+        bytes32 merkleRoot;
+        address owner;
+        uint64 startedAt;
+        uint32 chunkCount;
+    }
+
+    event SessionRegistered(
+        bytes32 indexed sessionId,
+        address indexed owner,
+        uint64 indexed slot,
+        bytes32 manifestHash,
+        bytes32 merkleRoot,
+        uint64 startedAt,
+        uint32 chunkCount
+    );
+    event SlotAnchored(uint64 indexed slot, address indexed submitter, uint32 count);
+    event ChunkAnchored(bytes32 indexed sessionId, uint32 indexed index, bytes32 chunkHash);
+
+    error SessionAlreadyAnchored(bytes32 sessionId);
+    error SlotTaken(uint64 slot, address owner);
+    error SlotInFuture(uint64 slot, uint64 currentSlot);
+    error ZeroSessionId();
+    error ZeroMerkleRoot(bytes32 sessionId);
+    error ZeroOwner(bytes32 sessionId);
+    error ZeroChunkCount(bytes32 sessionId);
+    error EmptyBatch();
+    error SessionNotAnchored(bytes32 sessionId);
+    error NoChunks();
+    error GenesisInFuture(uint64 genesisTime);
+
+    function anchorBatch(uint64 slot, SessionAnchor[] calldata sessions) external;
+    function anchorChunks(bytes32 sessionId, uint32 firstIndex, bytes32[] calldata chunkHashes) external;
+    function anchorDigest(bytes32 sessionId) external view returns (bytes32);
+    function verifyChunk(
+        SessionAnchor calldata s,
+        uint32 index,
+        bytes32 chunkHash,
+        uint64 size,
+        bytes32[] calldata proof
+    ) external view returns (bool);
+    function slotSubmitter(uint64 slot) external view returns (address);
+    function currentSlot() external view returns (uint64);
+    function GENESIS_TIME() external view returns (uint64);
+}

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IPayoutRouter} from "./IPayoutRouter.sol";
+
+/// @title IPayoutRouterKYC — USDT payouts gated by EIP-712 compliance attestations (SPEC §3).
+/// @notice Domain: name "LucidPayoutKYC", version "1", chainid, this router.
+///         Type: KycAttestation(address to,bytes32 kycHash,uint64 expiry).
+interface IPayoutRouterKYC is IPayoutRouter {
+    event PaidKYC(bytes32 indexed payoutId, address indexed to, uint256 amount, bytes32 indexed kycHash);
+    event KycRevoked(bytes32 indexed kycHash, address indexed by);
+    event RecipientDailyLimitUpdated(uint256 recipientDailyLimit);
+
+    error AttestationExpired(uint64 expiry, uint256 nowTs);
+    error KycRevokedError(bytes32 kycHash);
+    error InvalidAttestation();
+    error ZeroKycHash();
+    error RecipientDailyLimitExceeded(address to, uint64 day, uint256 requested, uint256 remaining);
+
+    function disburseKYC(
+        bytes32 payoutId,
+        address to,
+        uint256 amount,
+        bytes32 kycHash,
+        uint64 expiry,
+        bytes calldata sig
+    ) external;
+    function revokeKyc(bytes32 kycHash) external;
+    function revoked(bytes32 kycHash) external view returns (bool);
+    function recipientDailyLimit() external view returns (uint256);
+    function setRecipientDailyLimit(uint256 limit) external;
+    function recipientSpentOnDay(address to, uint64 day) external view returns (uint256);
+    function attestationDigest(address to, bytes32 kycHash, uint64 expiry) external view returns (bytes32);
+    function KYC_ATTESTATION_TYPEHASH() external view returns (bytes32);
+}
