@@ -36,6 +36,10 @@ interface ILucidAnchors {
     error SessionNotAnchored(bytes32 sessionId);
     error NoChunks();
     error GenesisInFuture(uint64 genesisTime);
+    /// @notice Constructor called with the zero address as admin.
+    error ZeroAdmin();
+    /// @notice `anchorChunks` would emit a chunk index above `type(uint32).max`.
+    error ChunkIndexOverflow(uint32 firstIndex, uint256 count);
 
     function anchorBatch(uint64 slot, SessionAnchor[] calldata sessions) external;
     function anchorChunks(bytes32 sessionId, uint32 firstIndex, bytes32[] calldata chunkHashes) external;
@@ -50,4 +54,5 @@ interface ILucidAnchors {
     function slotSubmitter(uint64 slot) external view returns (address);
     function currentSlot() external view returns (uint64);
     function GENESIS_TIME() external view returns (uint64);
+    function SLOT_DURATION() external view returns (uint64);
 }

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {ILucidAnchors} from "./interfaces/ILucidAnchors.sol";
+import {LucidHashes} from "./libraries/LucidHashes.sol";
+
+/// @title LucidAnchors — single-use session anchors, one storage slot per session (SPEC §3).
+/// @notice Keepers holding `ANCHORER_ROLE` anchor batches of finished sessions per slot of 120 s; the first
+///         submitter of a slot owns it. Each session stores only `keccak256(abi.encode(SessionAnchor))`;
+///         everything else is in the `SessionRegistered` event. Storage nodes prove chunks with
+///         {verifyChunk} against the full struct plus a Merkle proof (SPEC §2).
+/// @dev Gas per anchored session is a product figure, so the per-session loop of {anchorBatch} is written
+///      in assembly. `contracts/test/utils/LucidAnchorsReference.sol` is the plain-Solidity version it is
+///      fuzzed against (same storage, same events, same reverts).
+///      No upgradeability. The admin role may be renounced once roles are set up.
+contract LucidAnchors is ILucidAnchors, AccessControl {
+    bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
+
+    /// @inheritdoc ILucidAnchors
+    uint64 public constant SLOT_DURATION = 120;
+
+    /// @inheritdoc ILucidAnchors
+    uint64 public immutable GENESIS_TIME;
+
+    // keccak256("SessionRegistered(bytes32,address,uint64,bytes32,bytes32,uint64,uint32)")
+    uint256 internal constant _SESSION_REGISTERED_SIG =
+        0x030ec4a7bfe969051cf4192635627ebe6b54e856021d3175921ae6647ba3a76f;
+    // Error selectors used from assembly (checked against `.selector` in the tests).
+    uint256 internal constant _ERR_ZERO_SESSION_ID = 0x1431024b; // ZeroSessionId()
+    uint256 internal constant _ERR_ZERO_MERKLE_ROOT = 0x0322dee0; // ZeroMerkleRoot(bytes32)
+    uint256 internal constant _ERR_ZERO_OWNER = 0xdbdb9bd0; // ZeroOwner(bytes32)
+    uint256 internal constant _ERR_ZERO_CHUNK_COUNT = 0x31e13fea; // ZeroChunkCount(bytes32)
+    uint256 internal constant _ERR_SESSION_ALREADY_ANCHORED = 0x6de2763d; // SessionAlreadyAnchored(bytes32)
+
+    /// @dev sessionId => keccak256(abi.encode(SessionAnchor)); 0 = not anchored. Set once, never changed.
+    mapping(bytes32 sessionId => bytes32 digest) internal _digests;
+    /// @dev slot => address of the first batch submitted for it.
+    mapping(uint64 slot => address submitter) internal _slotSubmitters;
+
+    /// @param admin gets `DEFAULT_ADMIN_ROLE` (grants `ANCHORER_ROLE`); must not be zero.
+    /// @param genesisTime start of slot 0 (unix seconds); must not be after the deployment block, so
+    ///        {currentSlot} is always defined.
+    constructor(address admin, uint64 genesisTime) {
+        if (admin == address(0)) revert ZeroAdmin();
+        // forge-lint: disable-next-line(block-timestamp)
+        if (genesisTime > block.timestamp) revert GenesisInFuture(genesisTime);
+        GENESIS_TIME = genesisTime;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @inheritdoc ILucidAnchors
+    function currentSlot() public view returns (uint64) {
+        // GENESIS_TIME <= deployment time <= block.timestamp: no underflow.
+        return uint64((block.timestamp - GENESIS_TIME) / SLOT_DURATION);
+    }
+
+    /// @notice Anchors `sessions` for `slot`. The first submitter of a slot owns it; the owner may add more
+    ///         batches to it (one `SlotAnchored` per batch).
+    /// @dev Reverts (in this order): missing role; `EmptyBatch`; `SlotInFuture`; `SlotTaken`; then per
+    ///      session in array order: non-canonical ABI encoding (empty revert data, as Solidity's decoder),
+    ///      `ZeroSessionId`, `ZeroMerkleRoot`, `ZeroOwner`, `ZeroChunkCount`, `SessionAlreadyAnchored`
+    ///      (also for a sessionId repeated inside the batch).
+    ///      Events: one `SessionRegistered` per session in array order, then `SlotAnchored`.
+    function anchorBatch(uint64 slot, SessionAnchor[] calldata sessions) external onlyRole(ANCHORER_ROLE) {
+        uint256 n = sessions.length;
+        if (n == 0) revert EmptyBatch();
+        uint64 cur = currentSlot();
+        if (slot > cur) revert SlotInFuture(slot, cur);
+        address slotOwner = _slotSubmitters[slot];
+        if (slotOwner == address(0)) {
+            _slotSubmitters[slot] = msg.sender;
+        } else if (slotOwner != msg.sender) {
+            revert SlotTaken(slot, slotOwner);
+        }
+
+        // Hot loop. For each 192-byte struct in calldata (its bounds were checked by the ABI decoder):
+        // copy it to scratch memory, check it, hash it, sload/sstore its digest slot, log SessionRegistered.
+        // Memory: [ptr, ptr+0xc0) holds the struct (never expands past it); 0x00-0x3f hold the mapping key.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let src := sessions.offset
+            let end := add(src, mul(n, 0xc0))
+            let mapSlot := _digests.slot
+            for {} lt(src, end) { src := add(src, 0xc0) } {
+                calldatacopy(ptr, src, 0xc0)
+                let id := mload(ptr)
+                let root := mload(add(ptr, 0x40))
+                let owner := mload(add(ptr, 0x60))
+                let startedAt := mload(add(ptr, 0x80))
+                let count := mload(add(ptr, 0xa0))
+                // Canonical ABI encoding: address, uint64 and uint32 must have clean high bits (as
+                // Solidity's calldata validation; otherwise digest(s) could not be reproduced off-chain).
+                if or(or(shr(160, owner), shr(64, startedAt)), shr(32, count)) { revert(0, 0) }
+                if iszero(and(and(iszero(iszero(id)), iszero(iszero(root))), and(iszero(iszero(owner)), iszero(iszero(count))))) {
+                    if iszero(id) {
+                        mstore(0x00, shl(224, _ERR_ZERO_SESSION_ID))
+                        revert(0x00, 0x04)
+                    }
+                    let sel := _ERR_ZERO_CHUNK_COUNT
+                    if iszero(owner) { sel := _ERR_ZERO_OWNER }
+                    if iszero(root) { sel := _ERR_ZERO_MERKLE_ROOT }
+                    mstore(0x00, shl(224, sel))
+                    mstore(0x04, id)
+                    revert(0x00, 0x24)
+                }
+                mstore(0x00, id)
+                mstore(0x20, mapSlot)
+                let key := keccak256(0x00, 0x40)
+                if sload(key) {
+                    mstore(0x00, shl(224, _ERR_SESSION_ALREADY_ANCHORED))
+                    mstore(0x04, id)
+                    revert(0x00, 0x24)
+                }
+                sstore(key, keccak256(ptr, 0xc0))
+                // Event data: manifestHash, merkleRoot, startedAt, chunkCount = ptr+0x20 .. ptr+0xa0.
+                mstore(add(ptr, 0x60), startedAt)
+                mstore(add(ptr, 0x80), count)
+                log4(add(ptr, 0x20), 0x80, _SESSION_REGISTERED_SIG, id, owner, slot)
+            }
+        }
+
+        // casting to 'uint32' is safe because n <= calldata size / 192, far below 2^32 for any gas limit.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        emit SlotAnchored(slot, msg.sender, uint32(n));
+    }
+
+    /// @notice Announces chunk hashes of a live (still recording) session: events only, no storage.
+    ///         Emits `ChunkAnchored(sessionId, firstIndex + i, chunkHashes[i])` for each hash.
+    /// @dev The session need not be anchored yet (it usually is not: it is still being recorded).
+    function anchorChunks(bytes32 sessionId, uint32 firstIndex, bytes32[] calldata chunkHashes)
+        external
+        onlyRole(ANCHORER_ROLE)
+    {
+        if (sessionId == bytes32(0)) revert ZeroSessionId();
+        uint256 n = chunkHashes.length;
+        if (n == 0) revert NoChunks();
+        // Last index firstIndex + n - 1 must fit in uint32.
+        if (n - 1 > type(uint32).max - firstIndex) revert ChunkIndexOverflow(firstIndex, n);
+        for (uint256 i; i < n; ++i) {
+            // casting to 'uint32' is safe because firstIndex + n - 1 <= type(uint32).max (checked above).
+            // forge-lint: disable-next-line(unsafe-typecast)
+            emit ChunkAnchored(sessionId, uint32(firstIndex + i), chunkHashes[i]);
+        }
+    }
+
+    /// @inheritdoc ILucidAnchors
+    function anchorDigest(bytes32 sessionId) external view returns (bytes32) {
+        return _digests[sessionId];
+    }
+
+    /// @inheritdoc ILucidAnchors
+    function slotSubmitter(uint64 slot) external view returns (address) {
+        return _slotSubmitters[slot];
+    }
+
+    /// @notice True iff `s` is the anchored struct of `s.sessionId` (stored digest, nonzero, equals
+    ///         `digest(s)`) and `proof` proves `leaf(s.sessionId, index, chunkHash, size)` against
+    ///         `s.merkleRoot` (OpenZeppelin `MerkleProof`, commutative keccak pairs; SPEC §2).
+    /// @dev Range checks on `index`/`size` are the caller's business (LucidChunkStore does them).
+    function verifyChunk(
+        SessionAnchor calldata s,
+        uint32 index,
+        bytes32 chunkHash,
+        uint64 size,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        bytes32 stored = _digests[s.sessionId];
+        if (stored == bytes32(0) || stored != LucidHashes.digestCalldata(s)) return false;
+        return MerkleProof.verifyCalldata(proof, s.merkleRoot, LucidHashes.leaf(s.sessionId, index, chunkHash, size));
+    }
+}
