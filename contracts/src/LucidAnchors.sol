@@ -75,37 +75,43 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
             revert SlotTaken(slot, slotOwner);
         }
 
-        // Hot loop. For each 192-byte struct in calldata (its bounds were checked by the ABI decoder):
-        // copy it to scratch memory, check it, hash it, sload/sstore its digest slot, log SessionRegistered.
-        // Memory: [ptr, ptr+0xc0) holds the struct (never expands past it); 0x00-0x3f hold the mapping key.
+        // Hot loop. For each 192-byte struct in calldata (its bounds were checked by the ABI decoder): copy it
+        // to memory [0x00, 0xc0), check it, hash it, sload/sstore its digest slot, log SessionRegistered.
+        // Using fixed addresses saves the pointer arithmetic; the words this overwrites (scratch space, the
+        // free memory pointer, the zero slot and the two words at 0x80/0xa0) are restored after the loop,
+        // so the block is memory-safe. On a revert nothing needs restoring.
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            let src := sessions.offset
-            let end := add(src, mul(n, 0xc0))
+            let fmp := mload(0x40)
+            let saved80 := mload(0x80)
+            let savedA0 := mload(0xa0)
             let mapSlot := _digests.slot
-            for {} lt(src, end) { src := add(src, 0xc0) } {
-                calldatacopy(ptr, src, 0xc0)
-                let id := mload(ptr)
-                let root := mload(add(ptr, 0x40))
-                let owner := mload(add(ptr, 0x60))
-                let startedAt := mload(add(ptr, 0x80))
-                let count := mload(add(ptr, 0xa0))
+            let end := add(sessions.offset, mul(n, 0xc0))
+            for { let src := sessions.offset } lt(src, end) { src := add(src, 0xc0) } {
+                // 0x00 sessionId | 0x20 manifestHash | 0x40 merkleRoot | 0x60 owner | 0x80 startedAt | 0xa0 chunkCount
+                calldatacopy(0x00, src, 0xc0)
+                let id := mload(0x00)
+                let owner := mload(0x60)
+                let startedAt := mload(0x80)
+                let count := mload(0xa0)
                 // Canonical ABI encoding: address, uint64 and uint32 must have clean high bits (as
                 // Solidity's calldata validation; otherwise digest(s) could not be reproduced off-chain).
-                if or(or(shr(160, owner), shr(64, startedAt)), shr(32, count)) { revert(0, 0) }
-                if iszero(and(and(iszero(iszero(id)), iszero(iszero(root))), and(iszero(iszero(owner)), iszero(iszero(count))))) {
+                if or(shr(160, owner), or(shr(64, startedAt), shr(32, count))) { revert(0, 0) }
+                // owner < 2^160 and count < 2^32 here, so mul(owner, count) cannot overflow: it is zero
+                // iff one of them is zero.
+                if or(or(iszero(id), iszero(mload(0x40))), iszero(mul(owner, count))) {
                     if iszero(id) {
                         mstore(0x00, shl(224, _ERR_ZERO_SESSION_ID))
                         revert(0x00, 0x04)
                     }
                     let sel := _ERR_ZERO_CHUNK_COUNT
                     if iszero(owner) { sel := _ERR_ZERO_OWNER }
-                    if iszero(root) { sel := _ERR_ZERO_MERKLE_ROOT }
+                    if iszero(mload(0x40)) { sel := _ERR_ZERO_MERKLE_ROOT }
                     mstore(0x00, shl(224, sel))
                     mstore(0x04, id)
                     revert(0x00, 0x24)
                 }
-                mstore(0x00, id)
+                let digest := keccak256(0x00, 0xc0)
+                // _digests[id]: key = keccak256(id ‖ mapSlot)
                 mstore(0x20, mapSlot)
                 let key := keccak256(0x00, 0x40)
                 if sload(key) {
@@ -113,12 +119,17 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
                     mstore(0x04, id)
                     revert(0x00, 0x24)
                 }
-                sstore(key, keccak256(ptr, 0xc0))
-                // Event data: manifestHash, merkleRoot, startedAt, chunkCount = ptr+0x20 .. ptr+0xa0.
-                mstore(add(ptr, 0x60), startedAt)
-                mstore(add(ptr, 0x80), count)
-                log4(add(ptr, 0x20), 0x80, _SESSION_REGISTERED_SIG, id, owner, slot)
+                sstore(key, digest)
+                // Event data [0x20, 0xa0): manifestHash, merkleRoot (copied back), startedAt, chunkCount.
+                calldatacopy(0x20, add(src, 0x20), 0x40)
+                mstore(0x60, startedAt)
+                mstore(0x80, count)
+                log4(0x20, 0x80, _SESSION_REGISTERED_SIG, id, owner, slot)
             }
+            mstore(0x40, fmp)
+            mstore(0x60, 0)
+            mstore(0x80, saved80)
+            mstore(0xa0, savedA0)
         }
 
         // casting to 'uint32' is safe because n <= calldata size / 192, far below 2^32 for any gas limit.
