@@ -15,13 +15,11 @@ for _ in $(seq 50); do cast chain-id --rpc-url "$RPC" >/dev/null 2>&1 && break; 
 forge script script/GasAnchors.s.sol:GasAnchors --rpc-url "$RPC" --broadcast --slow >/dev/null
 RUN="broadcast/GasAnchors.s.sol/$(cast chain-id --rpc-url "$RPC")/run-latest.json"
 echo "anvil $(cast rpc --rpc-url "$RPC" web3_clientVersion | tr -d '"'), hardfork: anvil default"
-printf '%-10s %-12s %-16s %s\n' sessions gasUsed gas/session calldata-bytes
-i=0
-for n in 1 10 100; do
-  # transactions: 0 deploy, 1 grantRole, 2.. anchorBatch
-  h=$(jq -r ".transactions[$((i + 2))].hash" "$RUN")
+printf '%-10s %-12s %-14s %s\n' sessions gasUsed gas/session calldata-bytes
+# Every anchorBatch receipt: sessions = number of logs - 1 (SessionRegistered per session + SlotAnchored).
+for h in $(jq -r '.transactions[] | select(.function // "" | startswith("anchorBatch")) | .hash' "$RUN"); do
   gas=$(cast receipt --rpc-url "$RPC" "$h" gasUsed)
+  n=$(( $(cast receipt --rpc-url "$RPC" "$h" logs --json | jq length) - 1 ))
   input=$(cast tx --rpc-url "$RPC" "$h" input)
-  printf '%-10s %-12s %-16s %s\n' "$n" "$gas" "$((gas / n))" "$(( (${#input} - 2) / 2 ))"
-  i=$((i + 1))
+  printf '%-10s %-12s %-14s %s\n' "$n" "$gas" "$((gas / n))" "$(( (${#input} - 2) / 2 ))"
 done
