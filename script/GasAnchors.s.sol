@@ -10,7 +10,11 @@ import {LucidAnchors} from "../contracts/src/LucidAnchors.sol";
 ///         8 chunks each, every batch in a new slot (so each also pays for claiming its slot).
 ///         Env: PRIVATE_KEY (default: anvil's first key), GAS_SEED (default 1).
 contract GasAnchors is Script {
-    function _batch(uint256 seed, uint256 count) internal pure returns (ILucidAnchors.SessionAnchor[] memory b) {
+    function _batch(uint256 seed, uint256 count)
+        internal
+        pure
+        returns (ILucidAnchors.SessionAnchor[] memory b)
+    {
         b = new ILucidAnchors.SessionAnchor[](count);
         for (uint256 i = 0; i < count; i++) {
             uint256 k = uint256(keccak256(abi.encode(seed, i)));

@@ -75,6 +75,21 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
             revert SlotTaken(slot, slotOwner);
         }
 
+        uint256 src;
+        assembly {
+            src := sessions.offset
+        }
+        _anchorSessions(slot, src, src + n * 0xc0);
+
+        // casting to 'uint32' is safe because n <= calldata size / 192, far below 2^32 for any gas limit.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        emit SlotAnchored(slot, msg.sender, uint32(n));
+    }
+
+    /// @dev The per-session part of {anchorBatch} for the structs at calldata [src, end) (192 bytes each,
+    ///      bounds checked by the ABI decoder). A separate function keeps the stack shallow enough for the
+    ///      unoptimised build that `forge coverage` uses.
+    function _anchorSessions(uint64 slot, uint256 src, uint256 end) private {
         // Hot loop. For each 192-byte struct in calldata (its bounds were checked by the ABI decoder): copy it
         // to memory [0x00, 0xc0), check it, hash it, sload/sstore its digest slot, log SessionRegistered.
         // Using fixed addresses saves the pointer arithmetic; the words this overwrites (scratch space, the
@@ -84,9 +99,7 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
             let fmp := mload(0x40)
             let saved80 := mload(0x80)
             let savedA0 := mload(0xa0)
-            let mapSlot := _digests.slot
-            let end := add(sessions.offset, mul(n, 0xc0))
-            for { let src := sessions.offset } lt(src, end) { src := add(src, 0xc0) } {
+            for {} lt(src, end) { src := add(src, 0xc0) } {
                 // 0x00 sessionId | 0x20 manifestHash | 0x40 merkleRoot | 0x60 owner | 0x80 startedAt | 0xa0 chunkCount
                 calldatacopy(0x00, src, 0xc0)
                 let id := mload(0x00)
@@ -112,7 +125,7 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
                 }
                 let digest := keccak256(0x00, 0xc0)
                 // _digests[id]: key = keccak256(id ‖ mapSlot)
-                mstore(0x20, mapSlot)
+                mstore(0x20, _digests.slot)
                 let key := keccak256(0x00, 0x40)
                 if sload(key) {
                     mstore(0x00, shl(224, _ERR_SESSION_ALREADY_ANCHORED))
@@ -131,10 +144,6 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
             mstore(0x80, saved80)
             mstore(0xa0, savedA0)
         }
-
-        // casting to 'uint32' is safe because n <= calldata size / 192, far below 2^32 for any gas limit.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        emit SlotAnchored(slot, msg.sender, uint32(n));
     }
 
     /// @notice Announces chunk hashes of a live (still recording) session: events only, no storage.
@@ -179,6 +188,8 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
     ) external view returns (bool) {
         bytes32 stored = _digests[s.sessionId];
         if (stored == bytes32(0) || stored != LucidHashes.digestCalldata(s)) return false;
-        return MerkleProof.verifyCalldata(proof, s.merkleRoot, LucidHashes.leaf(s.sessionId, index, chunkHash, size));
+        return MerkleProof.verifyCalldata(
+            proof, s.merkleRoot, LucidHashes.leaf(s.sessionId, index, chunkHash, size)
+        );
     }
 }

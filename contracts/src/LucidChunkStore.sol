@@ -49,7 +49,9 @@ contract LucidChunkStore is ILucidChunkStore, AccessControl {
         bytes32 sessionId = s.sessionId;
         if (index >= s.chunkCount) revert IndexOutOfRange(sessionId, index, s.chunkCount);
         if (_stored[sessionId][index][msg.sender]) revert AlreadyStored(sessionId, index, msg.sender);
-        if (!ANCHORS.verifyChunk(s, index, chunkHash, size, proof)) revert InvalidChunkProof(sessionId, index);
+        if (!ANCHORS.verifyChunk(s, index, chunkHash, size, proof)) {
+            revert InvalidChunkProof(sessionId, index);
+        }
 
         _stored[sessionId][index][msg.sender] = true;
         uint16 r = _replicas[sessionId][index];

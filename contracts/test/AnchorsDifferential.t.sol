@@ -45,12 +45,18 @@ contract AnchorsDifferentialTest is Test {
             uint256 z = r % 128; // rare zero fields
             b[i] = ILucidAnchors.SessionAnchor({
                 // 1 in 8 from the small pool (collisions), else a fresh id
-                sessionId: z == 0 ? bytes32(0) : ((r >> 8) % 8 == 0 ? _id(r >> 12) : bytes32(uint256(keccak256(abi.encode("f", r))) << 128)),
+                sessionId: z == 0
+                    ? bytes32(0)
+                    : ((r >> 8) % 8 == 0
+                            ? _id(r >> 12)
+                            : bytes32(uint256(keccak256(abi.encode("f", r))) << 128)),
                 manifestHash: (r >> 16) % 8 == 0 ? bytes32(0) : keccak256(abi.encode("m", r)),
                 merkleRoot: z == 1 ? bytes32(0) : keccak256(abi.encode("root", r)),
                 owner: z == 2 ? address(0) : address(uint160(uint256(keccak256(abi.encode("o", r))))),
                 startedAt: (r >> 24) % 16 == 0 ? type(uint64).max : uint64(r >> 64),
-                chunkCount: z == 3 ? 0 : ((r >> 32) % 16 == 0 ? type(uint32).max : uint32(1 + ((r >> 96) % 64)))
+                chunkCount: z == 3
+                    ? 0
+                    : ((r >> 32) % 16 == 0 ? type(uint32).max : uint32(1 + ((r >> 96) % 64)))
             });
         }
     }
@@ -119,9 +125,12 @@ contract AnchorsDifferentialTest is Test {
         }
     }
 
-    function testFuzz_anchorChunks_matchesReference(bytes32 sessionId, uint32 firstIndex, uint8 n, address caller)
-        public
-    {
+    function testFuzz_anchorChunks_matchesReference(
+        bytes32 sessionId,
+        uint32 firstIndex,
+        uint8 n,
+        address caller
+    ) public {
         if (uint256(uint160(caller)) % 3 != 0) caller = callers[uint160(caller) % 2];
         bytes32[] memory h = new bytes32[](n);
         for (uint256 i = 0; i < n; i++) {

@@ -88,7 +88,13 @@ contract LucidAnchorsTest is AnchorsFixture {
         for (uint256 i = 0; i < b.length; i++) {
             vm.expectEmit(true, true, true, true, address(anchors));
             emit SessionRegistered(
-                b[i].sessionId, b[i].owner, slot, b[i].manifestHash, b[i].merkleRoot, b[i].startedAt, b[i].chunkCount
+                b[i].sessionId,
+                b[i].owner,
+                slot,
+                b[i].manifestHash,
+                b[i].merkleRoot,
+                b[i].startedAt,
+                b[i].chunkCount
             );
         }
         vm.expectEmit(true, true, true, true, address(anchors));
@@ -116,7 +122,9 @@ contract LucidAnchorsTest is AnchorsFixture {
             assertEq(logs[i].topics[1], b[i].sessionId);
             assertEq(logs[i].topics[2], bytes32(uint256(uint160(b[i].owner))));
             assertEq(logs[i].topics[3], bytes32(uint256(1000)));
-            assertEq(logs[i].data, abi.encode(b[i].manifestHash, b[i].merkleRoot, b[i].startedAt, b[i].chunkCount));
+            assertEq(
+                logs[i].data, abi.encode(b[i].manifestHash, b[i].merkleRoot, b[i].startedAt, b[i].chunkCount)
+            );
         }
         assertEq(logs[2].topics[0], SlotAnchored.selector);
         assertEq(logs[2].data, abi.encode(uint32(2)));
@@ -175,7 +183,9 @@ contract LucidAnchorsTest is AnchorsFixture {
 
     function test_RevertWhen_anchorBatchSlotInFuture() public {
         ILucidAnchors.SessionAnchor[] memory b = _batch(1, 1, 8);
-        vm.expectRevert(abi.encodeWithSelector(ILucidAnchors.SlotInFuture.selector, uint64(1001), uint64(1000)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILucidAnchors.SlotInFuture.selector, uint64(1001), uint64(1000))
+        );
         vm.prank(keeper);
         anchors.anchorBatch(1001, b);
     }
@@ -296,7 +306,9 @@ contract LucidAnchorsTest is AnchorsFixture {
         ILucidAnchors.SessionAnchor[] memory b = _batch(1, 2, 8);
         bytes memory good = abi.encodeCall(anchors.anchorBatch, (1000, b));
         bytes memory bad = new bytes(good.length - 32);
-        for (uint256 i = 0; i < bad.length; i++) bad[i] = good[i];
+        for (uint256 i = 0; i < bad.length; i++) {
+            bad[i] = good[i];
+        }
         vm.prank(keeper);
         (bool ok,) = address(anchors).call(bad);
         assertFalse(ok);
@@ -361,7 +373,9 @@ contract LucidAnchorsTest is AnchorsFixture {
         vm.assume(n > 0);
         bool fits = uint256(first) + n - 1 <= type(uint32).max;
         if (!fits) {
-            vm.expectRevert(abi.encodeWithSelector(ILucidAnchors.ChunkIndexOverflow.selector, first, uint256(n)));
+            vm.expectRevert(
+                abi.encodeWithSelector(ILucidAnchors.ChunkIndexOverflow.selector, first, uint256(n))
+            );
         }
         vm.prank(keeper);
         anchors.anchorChunks(_sessionId(1), first, new bytes32[](n));
@@ -370,7 +384,8 @@ contract LucidAnchorsTest is AnchorsFixture {
     // ------------------------------------------------------------------ verifyChunk
 
     function test_verifyChunk_allProofsOfOneSession() public {
-        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) = _session(5, 8);
+        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) =
+            _session(5, 8);
         _anchor(s);
         for (uint256 i = 0; i < c.length; i++) {
             bytes32[] memory p = MerkleBuilder.proof(lv, i);
@@ -379,19 +394,22 @@ contract LucidAnchorsTest is AnchorsFixture {
     }
 
     function test_verifyChunk_singleLeafEmptyProof() public {
-        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) = _session(6, 1);
+        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) =
+            _session(6, 1);
         assertEq(s.merkleRoot, lv[0]);
         _anchor(s);
         assertTrue(anchors.verifyChunk(s, 0, c[0].chunkHash, c[0].size, new bytes32[](0)));
     }
 
     function test_verifyChunk_falseWhenNotAnchored() public view {
-        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) = _session(5, 4);
+        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) =
+            _session(5, 4);
         assertFalse(anchors.verifyChunk(s, 0, c[0].chunkHash, c[0].size, MerkleBuilder.proof(lv, 0)));
     }
 
     function test_verifyChunk_falseWhenStructTampered() public {
-        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) = _session(5, 4);
+        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) =
+            _session(5, 4);
         _anchor(s);
         bytes32[] memory p = MerkleBuilder.proof(lv, 2);
         for (uint256 f = 0; f < 6; f++) {
@@ -401,7 +419,8 @@ contract LucidAnchorsTest is AnchorsFixture {
     }
 
     function test_verifyChunk_falseWhenChunkTampered() public {
-        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) = _session(5, 5);
+        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) =
+            _session(5, 5);
         _anchor(s);
         bytes32[] memory p = MerkleBuilder.proof(lv, 2);
         assertFalse(anchors.verifyChunk(s, 3, c[2].chunkHash, c[2].size, p));
@@ -431,7 +450,9 @@ contract LucidAnchorsTest is AnchorsFixture {
         pure
         returns (ILucidAnchors.SessionAnchor memory t)
     {
-        t = ILucidAnchors.SessionAnchor(s.sessionId, s.manifestHash, s.merkleRoot, s.owner, s.startedAt, s.chunkCount);
+        t = ILucidAnchors.SessionAnchor(
+            s.sessionId, s.manifestHash, s.merkleRoot, s.owner, s.startedAt, s.chunkCount
+        );
         if (field == 0) t.sessionId = bytes32(uint256(t.sessionId) ^ (1 << 200));
         else if (field == 1) t.manifestHash = bytes32(uint256(t.manifestHash) ^ 1);
         else if (field == 2) t.merkleRoot = bytes32(uint256(t.merkleRoot) ^ 1);

@@ -10,7 +10,11 @@ import {AnchorsFixture} from "./utils/AnchorsFixture.sol";
 
 contract LucidChunkStoreTest is AnchorsFixture {
     event ChunkStored(
-        bytes32 indexed sessionId, uint32 indexed index, address indexed storer, bytes32 chunkHash, uint64 size
+        bytes32 indexed sessionId,
+        uint32 indexed index,
+        address indexed storer,
+        bytes32 chunkHash,
+        uint64 size
     );
 
     ILucidAnchors.SessionAnchor internal s;
@@ -19,7 +23,8 @@ contract LucidChunkStoreTest is AnchorsFixture {
 
     function setUp() public override {
         super.setUp();
-        (ILucidAnchors.SessionAnchor memory s_, MerkleBuilder.Chunk[] memory c_, bytes32[] memory lv_) = _session(42, 8);
+        (ILucidAnchors.SessionAnchor memory s_, MerkleBuilder.Chunk[] memory c_, bytes32[] memory lv_) =
+            _session(42, 8);
         s = s_;
         for (uint256 i = 0; i < c_.length; i++) {
             c.push(c_[i]);
@@ -155,7 +160,9 @@ contract LucidChunkStoreTest is AnchorsFixture {
 
     function test_RevertWhen_registerChunkIndexOutOfRange() public {
         _expectRevertRegister(
-            abi.encodeWithSelector(ILucidChunkStore.IndexOutOfRange.selector, s.sessionId, uint32(8), uint32(8)),
+            abi.encodeWithSelector(
+                ILucidChunkStore.IndexOutOfRange.selector, s.sessionId, uint32(8), uint32(8)
+            ),
             8,
             c[0].chunkHash,
             c[0].size,
@@ -187,15 +194,19 @@ contract LucidChunkStoreTest is AnchorsFixture {
     }
 
     function test_RevertWhen_registerChunkWrongHashOrSize() public {
-        bytes memory err = abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, s.sessionId, uint32(1));
+        bytes memory err =
+            abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, s.sessionId, uint32(1));
         _expectRevertRegister(err, 1, c[2].chunkHash, c[1].size, MerkleBuilder.proof(lv, 1));
         _expectRevertRegister(err, 1, c[1].chunkHash, c[1].size + 1, MerkleBuilder.proof(lv, 1));
     }
 
     function test_RevertWhen_registerChunkSessionNotAnchored() public {
-        (ILucidAnchors.SessionAnchor memory t, MerkleBuilder.Chunk[] memory cc, bytes32[] memory l) = _session(43, 2);
+        (ILucidAnchors.SessionAnchor memory t, MerkleBuilder.Chunk[] memory cc, bytes32[] memory l) =
+            _session(43, 2);
         bytes32[] memory p = MerkleBuilder.proof(l, 0);
-        vm.expectRevert(abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, t.sessionId, uint32(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, t.sessionId, uint32(0))
+        );
         vm.prank(storer);
         store.registerChunk(t, 0, cc[0].chunkHash, cc[0].size, p);
     }
@@ -204,7 +215,9 @@ contract LucidChunkStoreTest is AnchorsFixture {
         ILucidAnchors.SessionAnchor memory t = s;
         t.owner = stranger;
         bytes32[] memory p = MerkleBuilder.proof(lv, 0);
-        vm.expectRevert(abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, s.sessionId, uint32(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, s.sessionId, uint32(0))
+        );
         vm.prank(storer);
         store.registerChunk(t, 0, c[0].chunkHash, c[0].size, p);
     }
@@ -216,7 +229,9 @@ contract LucidChunkStoreTest is AnchorsFixture {
         if (!ok) {
             vm.expectRevert(abi.encodeWithSelector(ILucidChunkStore.InvalidChunkSize.selector, size));
         } else if (size != c[0].size) {
-            vm.expectRevert(abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, s.sessionId, uint32(0)));
+            vm.expectRevert(
+                abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, s.sessionId, uint32(0))
+            );
         }
         vm.prank(storer);
         store.registerChunk(s, 0, c[0].chunkHash, size, p);

@@ -90,19 +90,25 @@ contract MerkleAnchorsTest is AnchorsFixture {
     /// @dev Every proof of a random tree (1..64 leaves) verifies through OZ MerkleProof and verifyChunk.
     function testFuzz_merkle_everyProofVerifies(uint256 seed, uint8 nRaw) public {
         uint256 n = 1 + uint256(nRaw) % 64;
-        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) = _session(seed, n);
+        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) =
+            _session(seed, n);
         _anchor(s);
         for (uint256 i = 0; i < n; i++) {
             bytes32[] memory p = MerkleBuilder.proof(lv, i);
             assertTrue(MerkleProof.verify(p, s.merkleRoot, lv[i]), "OZ rejects");
-            assertTrue(anchors.verifyChunk(s, c[i].index, c[i].chunkHash, c[i].size, p), "verifyChunk rejects");
+            assertTrue(
+                anchors.verifyChunk(s, c[i].index, c[i].chunkHash, c[i].size, p), "verifyChunk rejects"
+            );
         }
     }
 
     /// @dev Any single tamper (index, hash, size, a proof element, proof length, a struct field) fails.
-    function testFuzz_merkle_tamperFails(uint256 seed, uint8 nRaw, uint256 pick, uint8 kind, uint256 delta) public {
+    function testFuzz_merkle_tamperFails(uint256 seed, uint8 nRaw, uint256 pick, uint8 kind, uint256 delta)
+        public
+    {
         uint256 n = 1 + uint256(nRaw) % 64;
-        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) = _session(seed, n);
+        (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) =
+            _session(seed, n);
         _anchor(s);
         uint256 i = pick % n;
         bytes32[] memory p = MerkleBuilder.proof(lv, i);
@@ -111,10 +117,13 @@ contract MerkleAnchorsTest is AnchorsFixture {
         uint64 size = c[i].size;
         delta = bound(delta, 1, type(uint32).max);
         kind %= 11;
-        if (kind == 0) index ^= uint32(delta);
-        else if (kind == 1) chunkHash = bytes32(uint256(chunkHash) ^ delta);
-        else if (kind == 2) size ^= uint64(delta);
-        else if (kind == 3) {
+        if (kind == 0) {
+            index ^= uint32(delta);
+        } else if (kind == 1) {
+            chunkHash = bytes32(uint256(chunkHash) ^ delta);
+        } else if (kind == 2) {
+            size ^= uint64(delta);
+        } else if (kind == 3) {
             if (p.length == 0) return; // nothing to tamper: covered by the other kinds
             p[delta % p.length] = bytes32(uint256(p[delta % p.length]) ^ delta);
         } else if (kind == 4) {
@@ -125,15 +134,24 @@ contract MerkleAnchorsTest is AnchorsFixture {
             }
             if (p.length == 0) q[0] = bytes32(delta);
             p = q;
-        } else if (kind == 5) s.sessionId = bytes32(uint256(s.sessionId) ^ (delta << 128));
-        else if (kind == 6) s.manifestHash = bytes32(uint256(s.manifestHash) ^ delta);
-        else if (kind == 7) s.merkleRoot = bytes32(uint256(s.merkleRoot) ^ delta);
-        else if (kind == 8) s.owner = address(uint160(s.owner) ^ uint160(delta));
-        else if (kind == 9) s.startedAt ^= uint64(delta);
-        else s.chunkCount ^= uint32(delta);
+        } else if (kind == 5) {
+            s.sessionId = bytes32(uint256(s.sessionId) ^ (delta << 128));
+        } else if (kind == 6) {
+            s.manifestHash = bytes32(uint256(s.manifestHash) ^ delta);
+        } else if (kind == 7) {
+            s.merkleRoot = bytes32(uint256(s.merkleRoot) ^ delta);
+        } else if (kind == 8) {
+            s.owner = address(uint160(s.owner) ^ uint160(delta));
+        } else if (kind == 9) {
+            s.startedAt ^= uint64(delta);
+        } else {
+            s.chunkCount ^= uint32(delta);
+        }
         assertFalse(anchors.verifyChunk(s, index, chunkHash, size, p));
         if (kind <= 4) {
-            assertFalse(MerkleProof.verify(p, s.merkleRoot, LucidHashes.leaf(s.sessionId, index, chunkHash, size)));
+            assertFalse(
+                MerkleProof.verify(p, s.merkleRoot, LucidHashes.leaf(s.sessionId, index, chunkHash, size))
+            );
         }
     }
 }

@@ -108,7 +108,9 @@ contract VectorsTest is AnchorsFixture {
             assertEq(a.manifestHash, mh);
             // manifestHash = keccak256(JCS(manifest)); the JCS text is in the vector when present
             if (vm.keyExistsJson(json, _p(i, ".manifestJcs"))) {
-                assertEq(keccak256(bytes(vm.parseJsonString(json, _p(i, ".manifestJcs")))), mh, "manifestHash");
+                assertEq(
+                    keccak256(bytes(vm.parseJsonString(json, _p(i, ".manifestJcs")))), mh, "manifestHash"
+                );
             }
         }
     }

@@ -8,7 +8,11 @@ library LucidHashes {
     /// @notice Merkle leaf of one chunk (SPEC §2):
     ///         `keccak256(keccak256(abi.encode(bytes32 sessionId, uint32 index, bytes32 chunkHash, uint64 size)))`.
     /// @dev The double hash keeps a leaf from ever being mistaken for an inner node (second pre-image).
-    function leaf(bytes32 sessionId, uint32 index, bytes32 chunkHash, uint64 size) internal pure returns (bytes32) {
+    function leaf(bytes32 sessionId, uint32 index, bytes32 chunkHash, uint64 size)
+        internal
+        pure
+        returns (bytes32)
+    {
         return keccak256(bytes.concat(keccak256(abi.encode(sessionId, index, chunkHash, size))));
     }
 

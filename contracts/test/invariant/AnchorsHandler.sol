@@ -38,7 +38,12 @@ contract AnchorsHandler is CommonBase, StdUtils {
     uint256 public registered;
     uint256 public rejected;
 
-    constructor(LucidAnchors anchors_, LucidChunkStore store_, address[3] memory keepers_, address[3] memory storers_) {
+    constructor(
+        LucidAnchors anchors_,
+        LucidChunkStore store_,
+        address[3] memory keepers_,
+        address[3] memory storers_
+    ) {
         anchors = anchors_;
         store = store_;
         keepers = keepers_;
@@ -65,11 +70,18 @@ contract AnchorsHandler is CommonBase, StdUtils {
         bytes32 id = bytes32(uint256(keccak256(abi.encode("inv-sid", seed % 64))) << 128); // 64 ids: reuse
         c = new MerkleBuilder.Chunk[](n);
         for (uint256 i = 0; i < n; i++) {
-            c[i] = MerkleBuilder.Chunk(uint32(i), keccak256(abi.encode(seed, i)), uint64(1 + (seed >> 8) % 1000 + i));
+            c[i] = MerkleBuilder.Chunk(
+                uint32(i), keccak256(abi.encode(seed, i)), uint64(1 + (seed >> 8) % 1000 + i)
+            );
         }
         lv = MerkleBuilder.leaves(id, c);
         s = ILucidAnchors.SessionAnchor(
-            id, keccak256(abi.encode("m", seed)), MerkleBuilder.root(lv), address(uint160(1 + seed % 1000)), 1, uint32(n)
+            id,
+            keccak256(abi.encode("m", seed)),
+            MerkleBuilder.root(lv),
+            address(uint160(1 + seed % 1000)),
+            1,
+            uint32(n)
         );
     }
 
@@ -89,7 +101,9 @@ contract AnchorsHandler is CommonBase, StdUtils {
         try anchors.anchorBatch(slot, b) {
             anchored += n;
             if (keeper == keepers[2]) violation = "anchorer without role accepted";
-            if (ghostSlotOwner[slot] != address(0) && ghostSlotOwner[slot] != keeper) violation = "slot taken over";
+            if (ghostSlotOwner[slot] != address(0) && ghostSlotOwner[slot] != keeper) {
+                violation = "slot taken over";
+            }
             if (ghostSlotOwner[slot] == address(0)) {
                 ghostSlotOwner[slot] = keeper;
                 slots.push(slot);

@@ -92,7 +92,11 @@ abstract contract AnchorsFixture is Test {
         }
     }
 
-    function _one(ILucidAnchors.SessionAnchor memory s) internal pure returns (ILucidAnchors.SessionAnchor[] memory b) {
+    function _one(ILucidAnchors.SessionAnchor memory s)
+        internal
+        pure
+        returns (ILucidAnchors.SessionAnchor[] memory b)
+    {
         b = new ILucidAnchors.SessionAnchor[](1);
         b[0] = s;
     }

@@ -44,7 +44,9 @@ contract LucidAnchorsReference is ILucidAnchors, AccessControl {
             if (s.chunkCount == 0) revert ZeroChunkCount(s.sessionId);
             if (_digests[s.sessionId] != bytes32(0)) revert SessionAlreadyAnchored(s.sessionId);
             _digests[s.sessionId] = d;
-            emit SessionRegistered(s.sessionId, s.owner, slot, s.manifestHash, s.merkleRoot, s.startedAt, s.chunkCount);
+            emit SessionRegistered(
+                s.sessionId, s.owner, slot, s.manifestHash, s.merkleRoot, s.startedAt, s.chunkCount
+            );
         }
         emit SlotAnchored(slot, msg.sender, uint32(sessions.length));
     }

@@ -44,14 +44,18 @@ library MerkleBuilder {
             i >>= 1;
         }
         bytes32[] memory p = new bytes32[](len);
-        for (uint256 k = 0; k < len; k++) p[k] = buf[k];
+        for (uint256 k = 0; k < len; k++) {
+            p[k] = buf[k];
+        }
         return p;
     }
 
     function _up(bytes32[] memory level) private pure returns (bytes32[] memory next) {
         uint256 n = level.length;
         next = new bytes32[]((n + 1) / 2);
-        for (uint256 k = 0; k + 1 < n; k += 2) next[k / 2] = hashPair(level[k], level[k + 1]);
+        for (uint256 k = 0; k + 1 < n; k += 2) {
+            next[k / 2] = hashPair(level[k], level[k + 1]);
+        }
         if (n % 2 == 1) next[n / 2] = level[n - 1];
     }
 }
