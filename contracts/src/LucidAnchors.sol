@@ -99,19 +99,24 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
             let fmp := mload(0x40)
             let saved80 := mload(0x80)
             let savedA0 := mload(0xa0)
-            for {} lt(src, end) { src := add(src, 0xc0) } {
+            // do-while: anchorBatch guarantees at least one struct (EmptyBatch).
+            for {} 1 {} {
                 // 0x00 sessionId | 0x20 manifestHash | 0x40 merkleRoot | 0x60 owner | 0x80 startedAt | 0xa0 chunkCount
                 calldatacopy(0x00, src, 0xc0)
                 let id := mload(0x00)
                 let owner := mload(0x60)
                 let startedAt := mload(0x80)
                 let count := mload(0xa0)
-                // Canonical ABI encoding: address, uint64 and uint32 must have clean high bits (as
-                // Solidity's calldata validation; otherwise digest(s) could not be reproduced off-chain).
-                if or(shr(160, owner), or(shr(64, startedAt), shr(32, count))) { revert(0, 0) }
-                // owner < 2^160 and count < 2^32 here, so mul(owner, count) cannot overflow: it is zero
-                // iff one of them is zero.
-                if or(or(iszero(id), iszero(mload(0x40))), iszero(mul(owner, count))) {
+                // One branch for both failure classes on the hot path; the slow path finds out which.
+                //  - Canonical ABI encoding: address, uint64 and uint32 must have clean high bits (as Solidity's
+                //    calldata validation; otherwise digest(s) could not be reproduced off-chain).
+                //  - Zero sessionId, merkleRoot, owner or chunkCount. With clean bits owner < 2^160 and
+                //    count < 2^32, so mul(owner, count) cannot overflow: it is zero iff one of them is zero.
+                if or(
+                    or(shr(160, owner), or(shr(64, startedAt), shr(32, count))),
+                    or(or(iszero(id), iszero(mload(0x40))), iszero(mul(owner, count)))
+                ) {
+                    if or(shr(160, owner), or(shr(64, startedAt), shr(32, count))) { revert(0, 0) }
                     if iszero(id) {
                         mstore(0x00, shl(224, _ERR_ZERO_SESSION_ID))
                         revert(0x00, 0x04)
@@ -124,7 +129,13 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
                     revert(0x00, 0x24)
                 }
                 let digest := keccak256(0x00, 0xc0)
-                // _digests[id]: key = keccak256(id ‖ mapSlot)
+                // Event data [0x20, 0xa0): manifestHash, merkleRoot (in place), startedAt, chunkCount. The log
+                // goes out before the duplicate check below so the struct need not be copied again; if that
+                // check reverts, the whole transaction and its logs are discarded, so the outcome is the same.
+                mstore(0x60, startedAt)
+                mstore(0x80, count)
+                log4(0x20, 0x80, _SESSION_REGISTERED_SIG, id, owner, slot)
+                // _digests[id]: key = keccak256(id ‖ slot of _digests); id is still at 0x00.
                 mstore(0x20, _digests.slot)
                 let key := keccak256(0x00, 0x40)
                 if sload(key) {
@@ -133,11 +144,8 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
                     revert(0x00, 0x24)
                 }
                 sstore(key, digest)
-                // Event data [0x20, 0xa0): manifestHash, merkleRoot (copied back), startedAt, chunkCount.
-                calldatacopy(0x20, add(src, 0x20), 0x40)
-                mstore(0x60, startedAt)
-                mstore(0x80, count)
-                log4(0x20, 0x80, _SESSION_REGISTERED_SIG, id, owner, slot)
+                src := add(src, 0xc0)
+                if iszero(lt(src, end)) { break }
             }
             mstore(0x40, fmp)
             mstore(0x60, 0)

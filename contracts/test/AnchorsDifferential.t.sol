@@ -72,6 +72,10 @@ contract AnchorsDifferentialTest is Test {
 
         assertEq(okI, okR, "success differs");
         assertEq(retI, retR, "return/revert data differs");
+        // vm.recordLogs also records logs of calls that then reverted; the chain discards those (at every
+        // call depth), so only the logs of successful calls are observable and compared. (The optimised
+        // loop logs a session before its duplicate check; the reference checks first.)
+        if (!okI) return;
         assertEq(logsI.length, logsR.length, "log count differs");
         for (uint256 i = 0; i < logsI.length; i++) {
             assertEq(logsI[i].emitter, address(impl));
