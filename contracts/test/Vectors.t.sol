@@ -106,6 +106,18 @@ contract VectorsTest is AnchorsFixture {
             assertEq(a.chunkCount, vm.parseJsonBytes32Array(json, _p(i, ".leaves")).length);
             bytes32 mh = vm.parseJsonBytes32(json, _p(i, ".manifestHash"));
             assertEq(a.manifestHash, mh);
+            // the manifest carries the same anchor fields (SPEC §2)
+            assertEq(vm.parseJsonAddress(json, _p(i, ".manifest.owner")), a.owner, "manifest owner");
+            assertEq(vm.parseJsonUint(json, _p(i, ".manifest.startedAt")), a.startedAt, "manifest startedAt");
+            assertEq(
+                vm.parseJsonUint(json, _p(i, ".manifest.chunkCount")), a.chunkCount, "manifest chunkCount"
+            );
+            assertEq(vm.parseJsonBytes32(json, _p(i, ".manifest.merkleRoot")), a.merkleRoot, "manifest root");
+            assertEq(
+                _uuidToBytes32(vm.parseJsonString(json, _p(i, ".manifest.sessionId"))),
+                a.sessionId,
+                "manifest id"
+            );
             // manifestHash = keccak256(JCS(manifest)); the JCS text is in the vector when present
             if (vm.keyExistsJson(json, _p(i, ".manifestJcs"))) {
                 assertEq(
