@@ -114,7 +114,9 @@ abstract contract PayoutRouterBase is IPayoutRouter, AccessControl, Pausable, Re
         if (amount > maxPerPayout) revert AboveMaximum(amount, maxPerPayout);
         uint256 spent = spentOnDay[day];
         uint256 limit = dailyLimit;
-        if (spent + amount > limit) revert DailyLimitExceeded(day, amount, spent >= limit ? 0 : limit - spent);
+        if (spent + amount > limit) {
+            revert DailyLimitExceeded(day, amount, spent >= limit ? 0 : limit - spent);
+        }
         paid[payoutId] = true;
         spentOnDay[day] = spent + amount;
         totalPaid += amount;

@@ -19,6 +19,7 @@ contract PayoutIdsTest is Test {
                 uint256(period),
                 uint256(uint160(to)),
                 uint256(15), // bytes("lucid.payout.v1").length
+                // forge-lint: disable-next-line(unsafe-typecast)
                 bytes32("lucid.payout.v1") // right-padded with zeros
             )
         );
@@ -33,7 +34,10 @@ contract PayoutIdsTest is Test {
         assertEq(PayoutIds.payoutIdFor(period, to), _manual(period, to));
     }
 
-    function testFuzz_payoutIdFor_distinctInputsDistinctIds(uint32 p1, address a1, uint32 p2, address a2) public pure {
+    function testFuzz_payoutIdFor_distinctInputsDistinctIds(uint32 p1, address a1, uint32 p2, address a2)
+        public
+        pure
+    {
         vm.assume(p1 != p2 || a1 != a2);
         assertTrue(PayoutIds.payoutIdFor(p1, a1) != PayoutIds.payoutIdFor(p2, a2));
     }
@@ -76,7 +80,9 @@ contract PayoutIdsTest is Test {
                 uint8 month = uint8(vm.parseJsonUint(json, string.concat(p, ".month")));
                 assertEq(PayoutIds.periodOf(year, month), period, "period");
             }
-            assertEq(PayoutIds.payoutIdFor(period, to), vm.parseJsonBytes32(json, string.concat(p, ".payoutId")));
+            assertEq(
+                PayoutIds.payoutIdFor(period, to), vm.parseJsonBytes32(json, string.concat(p, ".payoutId"))
+            );
         }
     }
 }

@@ -67,10 +67,13 @@ contract PayoutRouterKYCTest is PayoutFixture {
 
     function test_domainSeparator_matchesEip712() public view {
         bytes32 expected = keccak256(
-            abi.encode(DOMAIN_TYPEHASH, keccak256("LucidPayoutKYC"), keccak256("1"), block.chainid, address(kyc))
+            abi.encode(
+                DOMAIN_TYPEHASH, keccak256("LucidPayoutKYC"), keccak256("1"), block.chainid, address(kyc)
+            )
         );
         assertEq(kyc.domainSeparator(), expected);
-        (, string memory name, string memory version, uint256 chainId, address verifying,,) = kyc.eip712Domain();
+        (, string memory name, string memory version, uint256 chainId, address verifying,,) =
+            kyc.eip712Domain();
         assertEq(name, "LucidPayoutKYC");
         assertEq(version, "1");
         assertEq(chainId, block.chainid);
@@ -81,7 +84,10 @@ contract PayoutRouterKYCTest is PayoutFixture {
         assertEq(kyc.attestationDigest(alice, KYC_A, expiry), _digest(address(kyc), alice, KYC_A, expiry));
     }
 
-    function testFuzz_attestationDigest_matchesManualEncoding(address to, bytes32 kycHash, uint64 exp) public view {
+    function testFuzz_attestationDigest_matchesManualEncoding(address to, bytes32 kycHash, uint64 exp)
+        public
+        view
+    {
         assertEq(kyc.attestationDigest(to, kycHash, exp), _digest(address(kyc), to, kycHash, exp));
     }
 
@@ -157,7 +163,9 @@ contract PayoutRouterKYCTest is PayoutFixture {
     function test_RevertWhen_disburseKYCExpiredAfterExpiry() public {
         vm.warp(uint256(expiry) + 1 days);
         vm.expectRevert(
-            abi.encodeWithSelector(IPayoutRouterKYC.AttestationExpired.selector, expiry, uint256(expiry) + 1 days)
+            abi.encodeWithSelector(
+                IPayoutRouterKYC.AttestationExpired.selector, expiry, uint256(expiry) + 1 days
+            )
         );
         _pay(ID1, 100e6);
     }
@@ -287,7 +295,9 @@ contract PayoutRouterKYCTest is PayoutFixture {
         vm.prank(admin);
         kyc.setRecipientDailyLimit(500e6);
         vm.expectRevert(
-            abi.encodeWithSelector(IPayoutRouterKYC.RecipientDailyLimitExceeded.selector, alice, _day(), 10e6, 0)
+            abi.encodeWithSelector(
+                IPayoutRouterKYC.RecipientDailyLimitExceeded.selector, alice, _day(), 10e6, 0
+            )
         );
         _pay(ID2, 10e6);
     }
@@ -297,7 +307,9 @@ contract PayoutRouterKYCTest is PayoutFixture {
         kyc.setLimits(10e6, 5_000e6, 6_000e6);
         _pay(ID1, 5_000e6);
         bytes memory sigBob = _attest(signerKey, bob, KYC_B, expiry);
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.DailyLimitExceeded.selector, _day(), 1_500e6, 1_000e6));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPayoutRouter.DailyLimitExceeded.selector, _day(), 1_500e6, 1_000e6)
+        );
         vm.prank(keeper);
         kyc.disburseKYC(ID2, bob, 1_500e6, KYC_B, expiry, sigBob);
     }
@@ -335,9 +347,8 @@ contract PayoutRouterKYCTest is PayoutFixture {
     function test_disburseKYC_erc1271TwoOfTwoMultisig() public {
         MockERC1271Wallet wallet = new MockERC1271Wallet(vm.addr(0x1111), vm.addr(0x2222));
         _grantSigner(address(wallet));
-        bytes memory inner = abi.encodePacked(
-            _attest(0x1111, alice, KYC_A, expiry), _attest(0x2222, alice, KYC_A, expiry)
-        );
+        bytes memory inner =
+            abi.encodePacked(_attest(0x1111, alice, KYC_A, expiry), _attest(0x2222, alice, KYC_A, expiry));
         vm.prank(keeper);
         kyc.disburseKYC(ID1, alice, 100e6, KYC_A, expiry, _walletSig(address(wallet), inner));
         assertEq(usdt.balanceOf(alice), 100e6);
@@ -346,7 +357,8 @@ contract PayoutRouterKYCTest is PayoutFixture {
     function test_disburseKYC_erc1271NonCanonicalPaddingAccepted() public {
         MockERC1271Wallet wallet = new MockERC1271Wallet(vm.addr(0x1111), address(0));
         _grantSigner(address(wallet));
-        bytes memory sig = abi.encodePacked(_walletSig(address(wallet), _attest(0x1111, alice, KYC_A, expiry)), "xx");
+        bytes memory sig =
+            abi.encodePacked(_walletSig(address(wallet), _attest(0x1111, alice, KYC_A, expiry)), "xx");
         vm.prank(keeper);
         kyc.disburseKYC(ID1, alice, 100e6, KYC_A, expiry, sig);
         assertTrue(kyc.paid(ID1));
@@ -363,9 +375,8 @@ contract PayoutRouterKYCTest is PayoutFixture {
     function test_RevertWhen_erc1271WrongOwnerSignature() public {
         MockERC1271Wallet wallet = new MockERC1271Wallet(vm.addr(0x1111), vm.addr(0x2222));
         _grantSigner(address(wallet));
-        bytes memory inner = abi.encodePacked(
-            _attest(0x1111, alice, KYC_A, expiry), _attest(0x3333, alice, KYC_A, expiry)
-        );
+        bytes memory inner =
+            abi.encodePacked(_attest(0x1111, alice, KYC_A, expiry), _attest(0x3333, alice, KYC_A, expiry));
         vm.expectRevert(IPayoutRouterKYC.InvalidAttestation.selector);
         vm.prank(keeper);
         kyc.disburseKYC(ID1, alice, 100e6, KYC_A, expiry, _walletSig(address(wallet), inner));
@@ -375,8 +386,9 @@ contract PayoutRouterKYCTest is PayoutFixture {
         MockERC1271Wallet wallet = new MockERC1271Wallet(vm.addr(0x1111), address(0));
         _grantSigner(address(wallet));
         bytes memory sig = _walletSig(address(wallet), _attest(0x1111, alice, KYC_A, expiry));
-        MockERC1271Wallet.Mode[3] memory modes =
-            [MockERC1271Wallet.Mode.RejectAll, MockERC1271Wallet.Mode.WrongMagic, MockERC1271Wallet.Mode.Revert];
+        MockERC1271Wallet.Mode[3] memory modes = [
+            MockERC1271Wallet.Mode.RejectAll, MockERC1271Wallet.Mode.WrongMagic, MockERC1271Wallet.Mode.Revert
+        ];
         for (uint256 i; i < modes.length; ++i) {
             wallet.setMode(modes[i]);
             vm.expectRevert(IPayoutRouterKYC.InvalidAttestation.selector);
@@ -400,7 +412,9 @@ contract PayoutRouterKYCTest is PayoutFixture {
         bytes memory inner = _attest(0x1111, alice, KYC_A, expiry);
         bytes[3] memory bad = [
             // dirty upper bits in the signer word
-            abi.encodePacked(uint256(uint160(address(wallet))) | (uint256(1) << 200), uint256(0x40), inner.length, inner),
+            abi.encodePacked(
+                uint256(uint160(address(wallet))) | (uint256(1) << 200), uint256(0x40), inner.length, inner
+            ),
             // wrong offset
             abi.encodePacked(uint256(uint160(address(wallet))), uint256(0x60), inner.length, inner),
             // length running past the end
@@ -429,8 +443,12 @@ contract PayoutRouterKYCTest is PayoutFixture {
     function test_isAttestationValid_cases() public {
         assertTrue(kyc.isAttestationValid(alice, KYC_A, expiry, sigAlice));
         assertFalse(kyc.isAttestationValid(bob, KYC_A, expiry, sigAlice));
-        assertFalse(kyc.isAttestationValid(address(0), KYC_A, expiry, _attest(signerKey, address(0), KYC_A, expiry)));
-        assertFalse(kyc.isAttestationValid(alice, bytes32(0), expiry, _attest(signerKey, alice, bytes32(0), expiry)));
+        assertFalse(
+            kyc.isAttestationValid(address(0), KYC_A, expiry, _attest(signerKey, address(0), KYC_A, expiry))
+        );
+        assertFalse(
+            kyc.isAttestationValid(alice, bytes32(0), expiry, _attest(signerKey, alice, bytes32(0), expiry))
+        );
         vm.warp(expiry);
         assertFalse(kyc.isAttestationValid(alice, KYC_A, expiry, sigAlice));
         vm.warp(expiry - 1);
@@ -469,7 +487,9 @@ contract PayoutRouterKYCTest is PayoutFixture {
 
     function test_RevertWhen_revokeKycUnauthorized() public {
         bytes32 role = kyc.COMPLIANCE_SIGNER_ROLE();
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, role));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, role)
+        );
         vm.prank(keeper);
         kyc.revokeKyc(KYC_A);
     }
@@ -520,9 +540,13 @@ contract PayoutRouterKYCTest is PayoutFixture {
         return bound(key, 1, SECP256K1_N - 1);
     }
 
-    function testFuzz_disburseKYC_randomComplianceKey(uint256 key, address to, bytes32 kycHash, uint64 exp, uint256 amount)
-        public
-    {
+    function testFuzz_disburseKYC_randomComplianceKey(
+        uint256 key,
+        address to,
+        bytes32 kycHash,
+        uint64 exp,
+        uint256 amount
+    ) public {
         key = _boundKey(key);
         vm.assume(to != address(0) && to != address(kyc) && kycHash != bytes32(0));
         exp = uint64(bound(exp, block.timestamp + 1, type(uint64).max));
@@ -574,7 +598,11 @@ contract PayoutRouterKYCTest is PayoutFixture {
             if (spent + a > 10_000e6) {
                 vm.expectRevert(
                     abi.encodeWithSelector(
-                        IPayoutRouterKYC.RecipientDailyLimitExceeded.selector, alice, _day(), a, 10_000e6 - spent
+                        IPayoutRouterKYC.RecipientDailyLimitExceeded.selector,
+                        alice,
+                        _day(),
+                        a,
+                        10_000e6 - spent
                     )
                 );
                 kyc.disburseKYC(bytes32(i + 1), alice, a, KYC_A, expiry, sigAlice);

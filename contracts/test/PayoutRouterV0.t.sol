@@ -112,7 +112,9 @@ contract PayoutRouterV0Test is PayoutFixture {
 
     function testFuzz_setLimits_validatesOrdering(uint256 min, uint256 maxPer, uint256 daily) public {
         bool valid = min != 0 && min <= maxPer && maxPer <= daily;
-        if (!valid) vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidLimits.selector, min, maxPer, daily));
+        if (!valid) {
+            vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidLimits.selector, min, maxPer, daily));
+        }
         vm.prank(admin);
         v0.setLimits(min, maxPer, daily);
         if (valid) {
@@ -190,7 +192,9 @@ contract PayoutRouterV0Test is PayoutFixture {
     }
 
     function test_RevertWhen_withdrawAboveBalance() public {
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InsufficientBalance.selector, FUNDING + 1, FUNDING));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPayoutRouter.InsufficientBalance.selector, FUNDING + 1, FUNDING)
+        );
         vm.prank(admin);
         v0.withdraw(admin, FUNDING + 1);
     }
@@ -222,7 +226,9 @@ contract PayoutRouterV0Test is PayoutFixture {
 
     function test_RevertWhen_pauseNotPauser() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, v0.PAUSER_ROLE())
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, v0.PAUSER_ROLE()
+            )
         );
         vm.prank(keeper);
         v0.pause();
@@ -232,7 +238,9 @@ contract PayoutRouterV0Test is PayoutFixture {
         vm.prank(admin);
         v0.pause();
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, v0.PAUSER_ROLE())
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, v0.PAUSER_ROLE()
+            )
         );
         vm.prank(keeper);
         v0.unpause();
@@ -592,7 +600,9 @@ contract PayoutRouterV0Test is PayoutFixture {
         assertEq(v0.totalPaid(), total);
         assertEq(v0.spentOnDay(_day()), total);
         assertEq(
-            usdt.balanceOf(address(0x1000)) + usdt.balanceOf(address(0x1001)) + usdt.balanceOf(address(0x1002)), total
+            usdt.balanceOf(address(0x1000)) + usdt.balanceOf(address(0x1001))
+                + usdt.balanceOf(address(0x1002)),
+            total
         );
     }
 }

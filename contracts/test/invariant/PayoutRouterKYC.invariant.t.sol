@@ -55,6 +55,7 @@ contract KycHandler is CommonBase, StdCheats, StdUtils {
             ids.push(keccak256(abi.encode("inv-kyc-id", i)));
         }
         for (uint256 i; i < 4; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
             recipients.push(address(uint160(0xB0B0 + i)));
             kycHashes.push(keccak256(abi.encode("kyc", i)));
         }
@@ -70,7 +71,13 @@ contract KycHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function signerAddresses() external view returns (address[5] memory a) {
-        a = [vm.addr(eoaKeys[0]), vm.addr(eoaKeys[1]), vm.addr(eoaKeys[2]), address(walletSigner), address(walletOutsider)];
+        a = [
+            vm.addr(eoaKeys[0]),
+            vm.addr(eoaKeys[1]),
+            vm.addr(eoaKeys[2]),
+            address(walletSigner),
+            address(walletOutsider)
+        ];
     }
 
     function counts() external view returns (uint256 nIds, uint256 nRecipients, uint256 nDays) {
@@ -116,8 +123,9 @@ contract KycHandler is CommonBase, StdCheats, StdUtils {
             claimed = a.who == 3 ? address(walletSigner) : address(walletOutsider);
             a.sig = abi.encode(claimed, abi.encodePacked(r, s, v));
         }
-        bool modelValid =
-            ghostIsSigner[claimed] && a.signedTo == a.to && a.expiry > block.timestamp && !ghostRevoked[a.kycHash];
+        // forge-lint: disable-next-line(block-timestamp)
+        bool modelValid = ghostIsSigner[claimed] && a.signedTo == a.to && a.expiry > block.timestamp
+            && !ghostRevoked[a.kycHash];
 
         vm.prank(keeper);
         try router.disburseKYC(a.id, a.to, a.amount, a.kycHash, a.expiry, a.sig) {

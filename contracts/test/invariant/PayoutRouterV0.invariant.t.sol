@@ -38,6 +38,7 @@ contract V0Handler is CommonBase, StdCheats, StdUtils {
             ids.push(keccak256(abi.encode("inv-id", i)));
         }
         for (uint256 i; i < 5; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
             recipients.push(address(uint160(0xA11CE0 + i)));
         }
     }
@@ -163,7 +164,8 @@ contract PayoutRouterV0InvariantTest is Test {
         assertLe(router.totalPaid(), handler.ghostFunded());
         assertEq(router.totalPaid(), handler.ghostPaid());
         assertEq(
-            usdt.balanceOf(address(router)), handler.ghostFunded() - handler.ghostWithdrawn() - handler.ghostPaid()
+            usdt.balanceOf(address(router)),
+            handler.ghostFunded() - handler.ghostWithdrawn() - handler.ghostPaid()
         );
         uint256 received;
         for (uint256 i; i < handler.recipientCount(); ++i) {

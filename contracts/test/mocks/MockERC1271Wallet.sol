@@ -39,7 +39,8 @@ contract MockERC1271Wallet is IERC1271 {
         if (owner2 == address(0)) {
             ok = _signedBy(hash, sig, owner1);
         } else {
-            ok = sig.length == 130 && _signedBy(hash, sig[0:65], owner1) && _signedBy(hash, sig[65:130], owner2);
+            ok = sig.length == 130 && _signedBy(hash, sig[0:65], owner1)
+                && _signedBy(hash, sig[65:130], owner2);
         }
         return ok ? IERC1271.isValidSignature.selector : bytes4(0xffffffff);
     }

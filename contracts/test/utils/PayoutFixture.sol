@@ -15,9 +15,11 @@ abstract contract PayoutFixture is Test {
     uint256 internal constant FUNDING = 1_000_000e6;
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 internal constant KYC_TYPEHASH = keccak256("KycAttestation(address to,bytes32 kycHash,uint64 expiry)");
+    bytes32 internal constant KYC_TYPEHASH =
+        keccak256("KycAttestation(address to,bytes32 kycHash,uint64 expiry)");
     /// @dev secp256k1 group order.
-    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    uint256 internal constant SECP256K1_N =
+        0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
 
     address internal admin = makeAddr("admin");
     address internal keeper = makeAddr("keeper");
@@ -52,7 +54,11 @@ abstract contract PayoutFixture is Test {
         IPayoutRouter(router).fund(amount);
     }
 
-    function _digest(address router, address to, bytes32 kycHash, uint64 expiry) internal view returns (bytes32) {
+    function _digest(address router, address to, bytes32 kycHash, uint64 expiry)
+        internal
+        view
+        returns (bytes32)
+    {
         bytes32 domain = keccak256(
             abi.encode(DOMAIN_TYPEHASH, keccak256("LucidPayoutKYC"), keccak256("1"), block.chainid, router)
         );
@@ -66,7 +72,11 @@ abstract contract PayoutFixture is Test {
     }
 
     /// @dev An EOA attestation for the default KYC router.
-    function _attest(uint256 key, address to, bytes32 kycHash, uint64 expiry) internal view returns (bytes memory) {
+    function _attest(uint256 key, address to, bytes32 kycHash, uint64 expiry)
+        internal
+        view
+        returns (bytes memory)
+    {
         return _sign(key, _digest(address(kyc), to, kycHash, expiry));
     }
 
