@@ -140,6 +140,8 @@ contract PayoutRouterKYC is PayoutRouterBase, EIP712, IPayoutRouterKYC {
     /// @dev See the contract NatSpec for the two signature formats.
     function _validSignature(bytes32 digest, bytes calldata sig) internal view returns (bool) {
         if (sig.length == 65) {
+            // The third value (the error's argument) only details *why* recovery failed; `err` suffices.
+            // slither-disable-next-line unused-return
             (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, sig);
             return err == ECDSA.RecoverError.NoError && hasRole(COMPLIANCE_SIGNER_ROLE, recovered);
         }

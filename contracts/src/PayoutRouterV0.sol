@@ -47,7 +47,7 @@ contract PayoutRouterV0 is PayoutRouterBase, IPayoutRouterV0 {
         if (n == 0) revert EmptyBatch();
         if (to.length != n || amounts.length != n) revert LengthMismatch(n, to.length, amounts.length);
         uint64 day = currentDay();
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i; i < n; ++i) {
             _checkAndRecord(ids[i], to[i], amounts[i], day);
             total += amounts[i];
