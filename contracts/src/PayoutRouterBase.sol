@@ -6,6 +6,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {IPayoutRouter} from "./interfaces/IPayoutRouter.sol";
 
 /// @title PayoutRouterBase — what both payment-chain routers share (SPEC §3).
@@ -13,7 +14,14 @@ import {IPayoutRouter} from "./interfaces/IPayoutRouter.sol";
 ///         a payout whose transaction it lost track of without paying twice. Every payout must be at least
 ///         `minPayout`, at most `maxPerPayout`, and the payouts of one UTC day (`block.timestamp / 86400`)
 ///         add up to at most `dailyLimit`.
-/// @dev Transfers go through SafeERC20: mainnet USDT's `transfer` returns nothing, a `false` return reverts.
+/// @dev Transfers in (`fund`) use SafeERC20's `safeTransferFrom`. Transfers out use `_transferOut`, SafeERC20's
+///      rule plus one exception needed on the production chain: Ethereum's USDT returns nothing from `transfer`
+///      (accepted), a standard token returns `true` (accepted), but TRON's USDT (TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t)
+///      returns `false` from a *successful* `transfer` (a missing `return` in its StandardTokenWithFees). A
+///      `false` (or any other value) is therefore accepted only when the balances prove the transfer happened:
+///      the router's balance fell by exactly `amount` and the recipient's rose by exactly `amount`. Otherwise it
+///      reverts with SafeERC20FailedOperation, as SafeERC20 would. A token that charges a transfer fee and
+///      returns `false` thus reverts (the router never under-pays silently). Reverts of the token are bubbled.
 ///      Paying functions follow checks-effects-interactions and are `nonReentrant`.
 ///      Roles: DEFAULT_ADMIN_ROLE (limits, withdraw, role management; may be renounced once set up),
 ///      PAUSER_ROLE (pause/unpause), DISBURSER_ROLE (pays; granted by the admin to the keeper).
@@ -80,7 +88,7 @@ abstract contract PayoutRouterBase is IPayoutRouter, AccessControl, Pausable, Re
         uint256 balance = _usdt.balanceOf(address(this));
         if (amount > balance) revert InsufficientBalance(amount, balance);
         emit Withdrawn(to, amount);
-        _usdt.safeTransfer(to, amount);
+        _transferOut(to, amount);
     }
 
     /// @inheritdoc IPayoutRouter
@@ -128,7 +136,21 @@ abstract contract PayoutRouterBase is IPayoutRouter, AccessControl, Pausable, Re
         if (amount > balance) revert InsufficientBalance(amount, balance);
     }
 
+    /// @dev See the contract's @dev note. A token without code fails already at `balanceOf`.
     function _transferOut(address to, uint256 amount) internal {
-        _usdt.safeTransfer(to, amount);
+        IERC20 token = _usdt;
+        uint256 selfBefore = token.balanceOf(address(this));
+        uint256 toBefore = token.balanceOf(to);
+        // Reverts of the token are bubbled up; an empty return from an address without code reverts too.
+        bytes memory ret = Address.functionCall(address(token), abi.encodeCall(IERC20.transfer, (to, amount)));
+        if (ret.length == 0) return; // Ethereum-USDT style: no return value
+        if (ret.length >= 32 && abi.decode(ret, (uint256)) == 1) return; // standard `true`
+        // TRON-USDT style `false` on success: accept only exact balance movements. The strict equalities are the
+        // point: anything but an exact move of `amount` (fee, partial or no transfer) must not count as paid.
+        uint256 selfAfter = token.balanceOf(address(this));
+        uint256 toAfter = token.balanceOf(to);
+        // slither-disable-next-line incorrect-equality
+        bool moved = selfAfter + amount == selfBefore && toAfter == toBefore + amount;
+        if (!moved) revert SafeERC20.SafeERC20FailedOperation(address(token));
     }
 }

@@ -12,6 +12,7 @@ import {IPayoutRouterKYC} from "../src/interfaces/IPayoutRouterKYC.sol";
 import {MockERC20ReturnsFalse} from "./mocks/MockERC20ReturnsFalse.sol";
 import {MockReentrantToken} from "./mocks/MockReentrantToken.sol";
 import {MockERC1271Wallet} from "./mocks/MockERC1271Wallet.sol";
+import {MockTronUSDT} from "./mocks/MockTronUSDT.sol";
 
 /// @notice Attacks on the payout routers: attestation replay across routers and chains, contract signers,
 ///         re-entrant and non-standard tokens, paused routers.
@@ -224,6 +225,66 @@ contract PayoutRouterAttacksTest is PayoutFixture {
         vm.expectRevert(abi.encodeWithSelector(SafeERC20.SafeERC20FailedOperation.selector, address(token)));
         vm.prank(keeper);
         r.disburseKYC(ID1, alice, 100e6, KYC_A, expiry, sig);
+    }
+
+    function _tronRouters() internal returns (MockTronUSDT token, PayoutRouterV0 r, PayoutRouterKYC k) {
+        token = new MockTronUSDT();
+        r = new PayoutRouterV0(admin, IERC20(address(token)));
+        k = _newKycRouter(IERC20(address(token)));
+        vm.startPrank(admin);
+        r.grantRole(r.DISBURSER_ROLE(), keeper);
+        vm.stopPrank();
+        // fund through fund(): TRON USDT's transferFrom returns true
+        token.mint(address(this), 20_000e6);
+        token.approve(address(r), 10_000e6);
+        r.fund(10_000e6);
+        token.approve(address(k), 10_000e6);
+        k.fund(10_000e6);
+    }
+
+    function test_tronUsdtFalseReturnOnSuccess_works() public {
+        (MockTronUSDT token, PayoutRouterV0 r, PayoutRouterKYC k) = _tronRouters();
+        vm.prank(keeper);
+        r.disburse(ID1, alice, 100e6);
+        assertEq(token.balanceOf(alice), 100e6);
+
+        bytes32[] memory ids = new bytes32[](2);
+        address[] memory to = new address[](2);
+        uint256[] memory amounts = new uint256[](2);
+        (ids[0], to[0], amounts[0]) = (ID2, bob, 200e6);
+        (ids[1], to[1], amounts[1]) = (keccak256("id3"), alice, 300e6);
+        vm.prank(keeper);
+        r.disburseBatch(ids, to, amounts);
+        assertEq(token.balanceOf(bob), 200e6);
+        assertEq(token.balanceOf(alice), 400e6);
+
+        bytes memory sig = _sign(signerKey, _digest(address(k), alice, KYC_A, expiry));
+        vm.prank(keeper);
+        k.disburseKYC(ID1, alice, 1_000e6, KYC_A, expiry, sig);
+        assertEq(token.balanceOf(alice), 1_400e6);
+
+        vm.prank(admin);
+        r.withdraw(admin, 1_000e6);
+        assertEq(token.balanceOf(admin), 1_000e6);
+        assertEq(token.balanceOf(address(r)), 10_000e6 - 600e6 - 1_000e6);
+    }
+
+    function test_RevertWhen_tronUsdtChargesFee() public {
+        (MockTronUSDT token, PayoutRouterV0 r,) = _tronRouters();
+        token.setFeeBps(10); // 0.1 %: the recipient would get less than `amount` and `transfer` says false
+        vm.expectRevert(abi.encodeWithSelector(SafeERC20.SafeERC20FailedOperation.selector, address(token)));
+        vm.prank(keeper);
+        r.disburse(ID1, alice, 100e6);
+        assertFalse(r.paid(ID1));
+        assertEq(token.balanceOf(alice), 0);
+    }
+
+    function test_RevertWhen_tronUsdtSelfTransferReturnsFalse() public {
+        (MockTronUSDT token, PayoutRouterV0 r,) = _tronRouters();
+        // a `false` with no balance movement (paying the router itself) is not proof of success
+        vm.expectRevert(abi.encodeWithSelector(SafeERC20.SafeERC20FailedOperation.selector, address(token)));
+        vm.prank(admin);
+        r.withdraw(address(r), 1e6);
     }
 
     function test_RevertWhen_tokenHasNoCode() public {
