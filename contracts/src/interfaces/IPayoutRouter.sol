@@ -16,8 +16,12 @@ interface IPayoutRouter {
     error InsufficientBalance(uint256 requested, uint256 balance);
     error InvalidLimits(uint256 minPayout, uint256 maxPerPayout, uint256 dailyLimit);
     error ZeroAddress();
+    error ZeroAmount();
 
     function USDT() external view returns (address);
+    function DISBURSER_ROLE() external view returns (bytes32);
+    function PAUSER_ROLE() external view returns (bytes32);
+    function currentDay() external view returns (uint64);
     function paid(bytes32 payoutId) external view returns (bool);
     function minPayout() external view returns (uint256);
     function maxPerPayout() external view returns (uint256);

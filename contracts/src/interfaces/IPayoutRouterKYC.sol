@@ -16,6 +16,7 @@ interface IPayoutRouterKYC is IPayoutRouter {
     error InvalidAttestation();
     error ZeroKycHash();
     error RecipientDailyLimitExceeded(address to, uint64 day, uint256 requested, uint256 remaining);
+    error InvalidRecipientDailyLimit(uint256 limit);
 
     function disburseKYC(
         bytes32 payoutId,
@@ -32,4 +33,10 @@ interface IPayoutRouterKYC is IPayoutRouter {
     function recipientSpentOnDay(address to, uint64 day) external view returns (uint256);
     function attestationDigest(address to, bytes32 kycHash, uint64 expiry) external view returns (bytes32);
     function KYC_ATTESTATION_TYPEHASH() external view returns (bytes32);
+    function COMPLIANCE_SIGNER_ROLE() external view returns (bytes32);
+    function domainSeparator() external view returns (bytes32);
+    function isAttestationValid(address to, bytes32 kycHash, uint64 expiry, bytes calldata sig)
+        external
+        view
+        returns (bool);
 }
