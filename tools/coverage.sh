@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 min=${COVERAGE_MIN:-95}
-out=$(FOUNDRY_PROFILE=default forge coverage --report summary --no-match-coverage '(contracts/test|script|node_modules)/' --ir-minimum 2>&1) || { echo "$out"; exit 1; }
+# No --ir-minimum: every contract compiles unoptimised on the legacy pipeline, and under via-IR forge cannot
+# attribute hits to inline-assembly lines (LucidAnchors' hot loop would show as ~50% covered).
+out=$(FOUNDRY_PROFILE=default forge coverage --report summary --no-match-coverage '(contracts/test|script|node_modules)/' 2>&1) || { echo "$out"; exit 1; }
 echo "$out" | grep -E '^\|' || true
 total=$(echo "$out" | grep -E '^\| Total' | awk -F'|' '{print $3}' | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
 [ -n "$total" ] || { echo "coverage: no total line"; echo "$out" | tail -20; exit 1; }
