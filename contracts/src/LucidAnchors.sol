@@ -96,9 +96,12 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
         // Hot loop. For each 192-byte struct in calldata (its bounds were checked by the ABI decoder): copy it
         // to memory [0x00, 0xc0), check it, hash it, sload/sstore its digest slot, log SessionRegistered.
         // Using fixed addresses saves the pointer arithmetic; the words this overwrites (scratch space, the
-        // free memory pointer, the zero slot and the two words at 0x80/0xa0) are restored after the loop,
-        // so the block is memory-safe. On a revert nothing needs restoring.
-        assembly ("memory-safe") {
+        // free memory pointer, the zero slot and the two words at 0x80/0xa0) are restored after the loop, so
+        // Solidity code around it sees its memory unchanged. On a revert nothing needs restoring.
+        // Deliberately NOT annotated "memory-safe": it writes below the free memory pointer, where via-IR's
+        // stack-to-memory mover could place spilled variables. (Irrelevant for the legacy pipeline used
+        // here; under via-IR the missing annotation only disables that mover, it cannot corrupt anything.)
+        assembly {
             let fmp := mload(0x40)
             let saved80 := mload(0x80)
             let savedA0 := mload(0xa0)
