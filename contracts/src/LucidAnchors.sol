@@ -27,7 +27,7 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
     // keccak256("SessionRegistered(bytes32,address,uint64,bytes32,bytes32,uint64,uint32)")
     uint256 internal constant _SESSION_REGISTERED_SIG =
         0x030ec4a7bfe969051cf4192635627ebe6b54e856021d3175921ae6647ba3a76f;
-    // Error selectors used from assembly (checked against `.selector` in the tests).
+    // Error selectors used from assembly (test_assemblyConstants_matchSelectors checks them).
     uint256 internal constant _ERR_ZERO_SESSION_ID = 0x1431024b; // ZeroSessionId()
     uint256 internal constant _ERR_ZERO_MERKLE_ROOT = 0x0322dee0; // ZeroMerkleRoot(bytes32)
     uint256 internal constant _ERR_ZERO_OWNER = 0xdbdb9bd0; // ZeroOwner(bytes32)
@@ -90,8 +90,9 @@ contract LucidAnchors is ILucidAnchors, AccessControl {
     }
 
     /// @dev The per-session part of {anchorBatch} for the structs at calldata [src, end) (192 bytes each,
-    ///      bounds checked by the ABI decoder). A separate function keeps the stack shallow enough for the
-    ///      unoptimised build that `forge coverage` uses.
+    ///      bounds checked by the ABI decoder). Requires src < end (at least one struct: the loop is a
+    ///      do-while); {anchorBatch} guarantees it with `EmptyBatch`. A separate function keeps the stack
+    ///      shallow enough for the unoptimised build that `forge coverage` uses.
     function _anchorSessions(uint64 slot, uint256 src, uint256 end) private {
         // Hot loop. For each 192-byte struct in calldata (its bounds were checked by the ABI decoder): copy it
         // to memory [0x00, 0xc0), check it, hash it, sload/sstore its digest slot, log SessionRegistered.

@@ -10,6 +10,22 @@ import {LucidHashes} from "../src/libraries/LucidHashes.sol";
 import {MerkleBuilder} from "./utils/MerkleBuilder.sol";
 import {AnchorsFixture} from "./utils/AnchorsFixture.sol";
 
+/// @dev Exposes the constants the assembly loop uses.
+contract LucidAnchorsConstants is LucidAnchors {
+    constructor() LucidAnchors(msg.sender, 0) {}
+
+    function constants() external pure returns (uint256[6] memory) {
+        return [
+            _SESSION_REGISTERED_SIG,
+            _ERR_ZERO_SESSION_ID,
+            _ERR_ZERO_MERKLE_ROOT,
+            _ERR_ZERO_OWNER,
+            _ERR_ZERO_CHUNK_COUNT,
+            _ERR_SESSION_ALREADY_ANCHORED
+        ];
+    }
+}
+
 contract LucidAnchorsTest is AnchorsFixture {
     event SessionRegistered(
         bytes32 indexed sessionId,
@@ -32,6 +48,17 @@ contract LucidAnchorsTest is AnchorsFixture {
         assertTrue(anchors.hasRole(anchors.DEFAULT_ADMIN_ROLE(), admin));
         assertFalse(anchors.hasRole(anchors.DEFAULT_ADMIN_ROLE(), address(this)));
         assertTrue(anchors.hasRole(anchors.ANCHORER_ROLE(), keeper));
+    }
+
+    function test_assemblyConstants_matchSelectors() public {
+        uint256[6] memory c = new LucidAnchorsConstants().constants();
+        assertEq(bytes32(c[0]), SessionRegistered.selector);
+        assertEq(bytes32(c[0]), ILucidAnchors.SessionRegistered.selector);
+        assertEq(bytes4(uint32(c[1])), ILucidAnchors.ZeroSessionId.selector);
+        assertEq(bytes4(uint32(c[2])), ILucidAnchors.ZeroMerkleRoot.selector);
+        assertEq(bytes4(uint32(c[3])), ILucidAnchors.ZeroOwner.selector);
+        assertEq(bytes4(uint32(c[4])), ILucidAnchors.ZeroChunkCount.selector);
+        assertEq(bytes4(uint32(c[5])), ILucidAnchors.SessionAlreadyAnchored.selector);
     }
 
     function test_constructor_genesisEqualsNow() public {
