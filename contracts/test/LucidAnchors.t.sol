@@ -98,6 +98,30 @@ contract LucidAnchorsTest is AnchorsFixture {
         assertEq(anchors.slotSubmitter(5), address(0));
     }
 
+    function test_RevertWhen_grantRoleByNonAdmin() public {
+        bytes32 role = anchors.ANCHORER_ROLE();
+        bytes32 adminRole = anchors.DEFAULT_ADMIN_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, adminRole
+            )
+        );
+        vm.prank(keeper);
+        anchors.grantRole(role, stranger);
+    }
+
+    function test_revokeRole_stopsAnchoring() public {
+        bytes32 role = anchors.ANCHORER_ROLE();
+        vm.prank(admin);
+        anchors.revokeRole(role, keeper);
+        ILucidAnchors.SessionAnchor[] memory b = _batch(1, 1, 8);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, role)
+        );
+        vm.prank(keeper);
+        anchors.anchorBatch(1000, b);
+    }
+
     function test_adminCanRenounce() public {
         bytes32 role = anchors.DEFAULT_ADMIN_ROLE();
         vm.prank(admin);

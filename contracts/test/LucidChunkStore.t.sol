@@ -66,6 +66,18 @@ contract LucidChunkStoreTest is AnchorsFixture {
         new LucidChunkStore(admin, ILucidAnchors(address(0)));
     }
 
+    function test_RevertWhen_grantRoleByNonAdmin() public {
+        bytes32 role = store.STORER_ROLE();
+        bytes32 adminRole = store.DEFAULT_ADMIN_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, storer, adminRole
+            )
+        );
+        vm.prank(storer);
+        store.grantRole(role, stranger);
+    }
+
     function test_replicas_zeroInitially() public view {
         assertEq(store.replicas(s.sessionId, 0), 0);
         assertFalse(store.isStored(s.sessionId, 0, storer));
