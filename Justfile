@@ -2,7 +2,7 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 set dotenv-load := false
 
-export PATH := justfile_directory() + "/node_modules/.bin:" + env_var('PATH')
+export PATH := justfile_directory() + "/.bin:" + env_var('PATH')
 export FOUNDRY_PROFILE := env_var_or_default('FOUNDRY_PROFILE', if env_var_or_default('CI', '') == "true" { "ci" } else { "default" })
 
 default:

@@ -5,7 +5,7 @@
 # then stops that anvil. Usage: script/gas-anchors.sh [port]   (default 8599)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
+export PATH="$PWD/.bin:$PATH"
 PORT="${1:-8599}"
 RPC="http://127.0.0.1:$PORT"
 anvil --port "$PORT" --silent &

@@ -9,7 +9,7 @@
 # Ports: ONSYS_PORT (default 8545), PAYMENT_PORT (8546). KEEP_RUNNING=1 leaves the chains up afterwards.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
+export PATH="$PWD/.bin:$PATH"
 
 ONSYS_PORT=${ONSYS_PORT:-8545}
 PAYMENT_PORT=${PAYMENT_PORT:-8546}

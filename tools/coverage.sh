@@ -2,7 +2,7 @@
 # Line coverage of contracts/src; fails when under the threshold (default 95%).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
+export PATH="$PWD/.bin:$PATH"
 min=${COVERAGE_MIN:-95}
 # No --ir-minimum: every contract compiles unoptimised on the legacy pipeline, and under via-IR forge cannot
 # attribute hits to inline-assembly lines (LucidAnchors' hot loop would show as ~50% covered).

@@ -4,6 +4,6 @@
 # native solc.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
+export PATH="$PWD/.bin:$PATH"
 tools/ensure-venv.sh
 exec .venv/bin/slither . --config-file slither.config.json --fail-medium

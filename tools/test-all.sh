@@ -3,7 +3,7 @@
 # then prints one summary line `N passed, N failed` and exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
+export PATH="$PWD/.bin:$PATH"
 : "${FOUNDRY_PROFILE:=default}"; export FOUNDRY_PROFILE
 logs=$(mktemp -d -t lucid-test.XXXXXX)
 passed=0; failed=0; broken=()

@@ -1,5 +1,5 @@
 //! Shared helpers for the end-to-end tests: the repository's toolchain (forge, anvil, cast from
-//! `node_modules/.bin`), throwaway anvil chains on free ports, and command runners with useful failures.
+//! `.bin/`, linked by tools/bootstrap.sh), throwaway anvil chains on free ports, and command runners with useful failures.
 #![allow(clippy::unwrap_used)] // test harness: a panic with context is the right failure
 
 use std::net::TcpListener;
@@ -25,7 +25,7 @@ pub fn repo_root() -> PathBuf {
 /// A command from the project's pinned npm toolchain, run from the repository root.
 pub fn tool(name: &str) -> Command {
     let root = repo_root();
-    let bin = root.join("node_modules/.bin").join(name);
+    let bin = root.join(".bin").join(name);
     assert!(
         bin.exists(),
         "{} is missing: run ./dev test (or tools/bootstrap.sh) first",
@@ -35,7 +35,7 @@ pub fn tool(name: &str) -> Command {
     cmd.current_dir(&root);
     let path = format!(
         "{}:{}",
-        root.join("node_modules/.bin").display(),
+        root.join(".bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
     cmd.env("PATH", path);

@@ -6,7 +6,11 @@ import {ILucidAnchors} from "./ILucidAnchors.sol";
 /// @title ILucidChunkStore — which storage node holds which chunk, proven against the anchor (SPEC §3).
 interface ILucidChunkStore {
     event ChunkStored(
-        bytes32 indexed sessionId, uint32 indexed index, address indexed storer, bytes32 chunkHash, uint64 size
+        bytes32 indexed sessionId,
+        uint32 indexed index,
+        address indexed storer,
+        bytes32 chunkHash,
+        uint64 size
     );
 
     error InvalidChunkProof(bytes32 sessionId, uint32 index);

@@ -10,7 +10,8 @@ contract TaskProofVectorsTest is Test {
     bytes32 internal constant TASK_PROOF_TYPEHASH = keccak256(
         "TaskProof(address nodeId,uint64 slot,uint8 kind,bytes32 sessionId,uint64 amount,uint32 chunkIndex,bytes32 digest)"
     );
-    bytes32 internal constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(string name,string version,uint256 chainId)");
+    bytes32 internal constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId)");
 
     string internal json;
 
