@@ -25,14 +25,15 @@ count() { passed=$((passed + ${2:-0})); failed=$((failed + ${3:-0})); }
 run venv tools/ensure-venv.sh
 run vectors node scripts/gen-vectors.mjs --check
 
-# Contracts: unit, fuzz, invariant and vector tests (FOUNDRY_PROFILE=ci in CI: 1,000 fuzz runs).
+# Contracts. slither first: it runs `forge clean` and a build without tests before analysing.
+run slither tools/slither.sh
+# Unit, fuzz, invariant and vector tests (FOUNDRY_PROFILE=ci in CI: 1,000 fuzz runs).
 run forge forge test
 line=$(grep -E 'tests passed, [0-9]+ failed' "$logs/forge.log" | tail -n 1)
 count forge "$(sed -E 's/.* ([0-9]+) tests passed.*/\1/' <<<"$line")" "$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"$line")"
 [ -n "$line" ] || broken+=("forge-no-summary")
 run gas-snapshot forge snapshot --check --tolerance 1 --no-match-test 'testFuzz|invariant'
 run coverage tools/coverage.sh
-run slither tools/slither.sh
 
 # Rust: formatting, lints, then every test of the workspace (SQLite and MongoDB store backends).
 run rustfmt cargo fmt --all --check
