@@ -1,0 +1,60 @@
+# Lucid engine task runner. After cloning, use ./dev <recipe> (it installs the toolchain first).
+set shell := ["bash", "-euo", "pipefail", "-c"]
+set dotenv-load := false
+
+export PATH := justfile_directory() + "/node_modules/.bin:" + env_var('PATH')
+export FOUNDRY_PROFILE := env_var_or_default('FOUNDRY_PROFILE', if env_var_or_default('CI', '') == "true" { "ci" } else { "default" })
+
+default:
+    @just --list
+
+# Run the whole system locally on the embedded default store (SQLite): two anvils, deploy, workload, query.
+up:
+    scripts/up.sh
+
+# Run every test: vectors, contracts (unit/fuzz/invariant), static analysis, Rust (both store backends), e2e.
+test:
+    tools/test-all.sh
+
+# Install the Python test tools (SecantusDB, slither) into .venv when missing.
+venv:
+    tools/ensure-venv.sh
+
+# Regenerate tests/vectors/*.json from scripts/gen-vectors.mjs.
+vectors:
+    node scripts/gen-vectors.mjs
+
+build:
+    forge build
+    cargo build --workspace
+
+test-contracts *ARGS:
+    forge test {{ARGS}}
+
+test-rust *ARGS: venv
+    cargo nextest run --workspace --no-fail-fast {{ARGS}}
+
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    forge fmt --check
+
+fmt:
+    cargo fmt --all
+    forge fmt
+
+# Static analysis of contracts/src with slither (configuration in slither.config.json).
+slither: venv
+    tools/slither.sh
+
+# Line coverage of contracts/src (fails under 95%).
+coverage:
+    tools/coverage.sh
+
+# Gas snapshot of the contract tests (.gas-snapshot) and anchoring gas per session.
+snapshot:
+    forge snapshot --no-match-test 'testFuzz|invariant'
+
+# Criterion benchmarks (numbers go to docs/benchmarks.md).
+bench:
+    cargo bench --workspace

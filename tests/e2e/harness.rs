@@ -1,0 +1,190 @@
+//! Shared helpers for the end-to-end tests: the repository's toolchain (forge, anvil, cast from
+//! `node_modules/.bin`), throwaway anvil chains on free ports, and command runners with useful failures.
+#![allow(clippy::unwrap_used)] // test harness: a panic with context is the right failure
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// anvil's first development key: the deployer/admin in these tests.
+pub const DEPLOYER_PK: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub const DEPLOYER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+/// anvil's second and third development accounts: keeper and compliance signer.
+pub const KEEPER: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+pub const SIGNER: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+
+/// The repository root (this crate lives in `tests/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A command from the project's pinned npm toolchain, run from the repository root.
+pub fn tool(name: &str) -> Command {
+    let root = repo_root();
+    let bin = root.join("node_modules/.bin").join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: run ./dev test (or tools/bootstrap.sh) first",
+        bin.display()
+    );
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(&root);
+    let path = format!(
+        "{}:{}",
+        root.join("node_modules/.bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.env("PATH", path);
+    cmd
+}
+
+/// Runs a command and returns its output, panicking with both streams when it fails.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A free TCP port on the loopback interface.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A throwaway anvil chain, killed when dropped.
+#[derive(Debug)]
+pub struct Anvil {
+    child: Child,
+    pub port: u16,
+    pub chain_id: u64,
+}
+
+impl Anvil {
+    pub fn start(chain_id: u64) -> Self {
+        let port = free_port();
+        let child = tool("anvil")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--chain-id",
+                &chain_id.to_string(),
+                "--silent",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start anvil");
+        let anvil = Self {
+            child,
+            port,
+            chain_id,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = tool("cast")
+                .args(["chain-id", "--rpc-url", &anvil.url()])
+                .output()
+                .unwrap();
+            if out.status.success() {
+                assert_eq!(stdout(&out), chain_id.to_string());
+                return anvil;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "anvil on port {port} did not answer"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `cast call` returning the decoded output.
+    pub fn call(&self, to: &str, sig: &str, args: &[&str]) -> String {
+        let out = run_ok(
+            tool("cast")
+                .args(["call", to, sig])
+                .args(args)
+                .args(["--rpc-url", &self.url()]),
+        );
+        stdout(&out)
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A chain id unlikely to collide with a real deployment file (tests delete what they write).
+pub fn test_chain_id() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    900_000 + u64::from(nanos % 90_000) + u64::from(std::process::id() % 1000)
+}
+
+/// `forge script script/Deploy.s.sol:Deploy` against a chain with the given environment.
+pub fn deploy(anvil: &Anvil, deploy_chain: &str, extra_env: &[(&str, &str)]) -> Output {
+    let mut cmd = tool("forge");
+    cmd.args([
+        "script",
+        "script/Deploy.s.sol:Deploy",
+        "--rpc-url",
+        &anvil.url(),
+        "--broadcast",
+    ])
+    .env("PRIVATE_KEY", DEPLOYER_PK)
+    .env("KEEPER_ADDRESS", KEEPER)
+    .env("COMPLIANCE_SIGNER", SIGNER)
+    .env("DEPLOY_CHAIN", deploy_chain)
+    .env("TRON_NETWORK", "local")
+    .env_remove("FORCE_REDEPLOY");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run forge script")
+}
+
+/// Reads deployments/<chainId>.json.
+pub fn deployment(chain_id: u64) -> serde_json::Value {
+    let path = repo_root().join(format!("deployments/{chain_id}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Removes deployments/<chainId>.json and the broadcast logs of a test chain when dropped.
+#[derive(Debug)]
+pub struct DeploymentFile(pub u64);
+
+impl Drop for DeploymentFile {
+    fn drop(&mut self) {
+        let root = repo_root();
+        let _ = std::fs::remove_file(root.join(format!("deployments/{}.json", self.0)));
+        let _ = std::fs::remove_dir_all(root.join(format!("broadcast/Deploy.s.sol/{}", self.0)));
+    }
+}

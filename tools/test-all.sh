@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The README's test command (./dev test → just test → here). Runs every suite even when one fails,
+# then prints one summary line `N passed, N failed` and exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+: "${FOUNDRY_PROFILE:=default}"; export FOUNDRY_PROFILE
+logs=$(mktemp -d -t lucid-test.XXXXXX)
+passed=0; failed=0; broken=()
+
+# run NAME CMD...: runs a step, tees its output to a log, records failure.
+run() {
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "━━ $name: $*"
+  if "$@" 2>&1 | tee "$logs/$name.log"; then
+    echo "━━ $name: ok ($((SECONDS - t0)) s)"
+  else
+    echo "━━ $name: FAILED ($((SECONDS - t0)) s)"; broken+=("$name")
+  fi
+}
+# count NAME PASS FAIL: adds a runner's own counts to the summary.
+count() { passed=$((passed + ${2:-0})); failed=$((failed + ${3:-0})); }
+
+run venv tools/ensure-venv.sh
+run vectors node scripts/gen-vectors.mjs --check
+
+# Contracts: unit, fuzz, invariant and vector tests (FOUNDRY_PROFILE=ci in CI: 1,000 fuzz runs).
+run forge forge test
+line=$(grep -E 'tests passed, [0-9]+ failed' "$logs/forge.log" | tail -n 1)
+count forge "$(sed -E 's/.* ([0-9]+) tests passed.*/\1/' <<<"$line")" "$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"$line")"
+[ -n "$line" ] || broken+=("forge-no-summary")
+run gas-snapshot forge snapshot --check --tolerance 1 --no-match-test 'testFuzz|invariant'
+run coverage tools/coverage.sh
+run slither tools/slither.sh
+
+# Rust: formatting, lints, then every test of the workspace (SQLite and MongoDB store backends).
+run rustfmt cargo fmt --all --check
+run clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+run nextest cargo nextest run --workspace --no-fail-fast --locked
+line=$(grep -E '[0-9]+ tests? run: ' "$logs/nextest.log" | tail -n 1)
+count nextest "$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")" "$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
+[ -n "$line" ] || broken+=("nextest-no-summary")
+
+echo
+if [ ${#broken[@]} -gt 0 ]; then
+  echo "failed steps: ${broken[*]} (logs in $logs)"
+  [ "$failed" -gt 0 ] || failed=${#broken[@]}
+fi
+echo "$passed passed, $failed failed"
+[ ${#broken[@]} -eq 0 ]
