@@ -92,3 +92,60 @@ mod tests {
         assert_eq!(to_lower_hex(&a), "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed");
     }
 }
+
+/// Serde helpers: addresses as lower-case hex in JSON (SPEC conventions); input may be
+/// lower-case or EIP-55.
+pub mod serde_lower {
+    use super::{parse_address, to_lower_hex};
+    use alloy_primitives::Address;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    /// One address.
+    pub fn serialize<S: Serializer>(a: &Address, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&to_lower_hex(a))
+    }
+
+    /// One address.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Address, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse_address(&s).map_err(D::Error::custom)
+    }
+
+    /// `Option<Address>` (null when `None`).
+    pub mod option {
+        use super::*;
+        /// Serialize.
+        pub fn serialize<S: Serializer>(a: &Option<Address>, s: S) -> Result<S::Ok, S::Error> {
+            match a {
+                Some(a) => s.serialize_str(&to_lower_hex(a)),
+                None => s.serialize_none(),
+            }
+        }
+        /// Deserialize.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Address>, D::Error> {
+            let s = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
+            s.map(|s| parse_address(&s).map_err(D::Error::custom)).transpose()
+        }
+    }
+
+    /// `Vec<Address>`.
+    pub mod vec {
+        use super::*;
+        use serde::ser::SerializeSeq;
+        /// Serialize.
+        pub fn serialize<S: Serializer>(v: &[Address], s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(v.len()))?;
+            for a in v {
+                seq.serialize_element(&to_lower_hex(a))?;
+            }
+            seq.end()
+        }
+        /// Deserialize.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Address>, D::Error> {
+            let v = <Vec<String>>::deserialize(d)?;
+            v.iter()
+                .map(|s| parse_address(s).map_err(D::Error::custom))
+                .collect()
+        }
+    }
+}
