@@ -7,10 +7,12 @@
 //! - [`session`]: session ids (UUID ↔ bytes32), chunks, BLAKE3 chunking, manifests (JCS), `SessionAnchor`.
 //! - [`merkle`]: SPEC §2 leaves, root, proofs, OpenZeppelin-compatible verification.
 //! - [`proof`]: SPEC §4 task proofs: JSON form, EIP-712, signing, recovery, validation reasons.
+//! - [`ingest`]: streaming JSON Lines proofs → validation → [`poot::Tally`].
 //! - [`poot`]: SPEC §4 credits (`W_t`), live score, eligibility, tie key, ranking, leader schedule,
 //!   slot-result classification.
 
 pub mod address;
+pub mod ingest;
 pub mod merkle;
 pub mod params;
 pub mod poot;
