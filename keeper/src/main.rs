@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 use lucid_core::Params;
 
 #[derive(Debug, Parser)]
-#[command(name = "lucid-keeper", version, about = "Lucid keeper: PoOT credits, leader schedule, anchoring")]
+#[command(
+    name = "lucid-keeper",
+    version,
+    about = "Lucid keeper: PoOT credits, leader schedule, anchoring"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

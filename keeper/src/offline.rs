@@ -76,7 +76,10 @@ fn parse_seed(s: &str) -> Result<B256, String> {
 
 fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
-        return Ok(Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())));
+        return Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            std::io::stdin(),
+        )));
     }
     let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
@@ -90,13 +93,20 @@ fn current_slot(params: &Params, explicit: Option<u64>) -> anyhow::Result<u64> {
         .duration_since(std::time::UNIX_EPOCH)
         .context("system clock before 1970")?
         .as_secs();
-    params
-        .slot_at(now)
-        .with_context(|| format!("system time {now} is before GENESIS_TIME {}", params.genesis_time))
+    params.slot_at(now).with_context(|| {
+        format!(
+            "system time {now} is before GENESIS_TIME {}",
+            params.genesis_time
+        )
+    })
 }
 
 fn report_invalid(line_no: u64, e: &ProofError) {
-    tracing::warn!(line = line_no, reason = e.code(), "invalid proof skipped: {e}");
+    tracing::warn!(
+        line = line_no,
+        reason = e.code(),
+        "invalid proof skipped: {e}"
+    );
 }
 
 /// Streams the proof file into the tally of the epoch's window. Lines are read in bounded
@@ -146,24 +156,25 @@ fn tally_epoch(params: &Params, a: &ProofArgs) -> anyhow::Result<Tally> {
             let lines = &batch[..filled];
             let per = filled.div_ceil(threads);
             let codec = ing.codec().clone();
-            let results: Vec<Vec<Result<Option<TaskProof>, ProofError>>> = std::thread::scope(|s| {
-                let handles: Vec<_> = lines
-                    .chunks(per)
-                    .map(|part| {
-                        let codec = &codec;
-                        let range = &range;
-                        s.spawn(move || {
-                            part.iter()
-                                .map(|l| check_line(codec, cur, range, l))
-                                .collect::<Vec<_>>()
+            let results: Vec<Vec<Result<Option<TaskProof>, ProofError>>> =
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = lines
+                        .chunks(per)
+                        .map(|part| {
+                            let codec = &codec;
+                            let range = &range;
+                            s.spawn(move || {
+                                part.iter()
+                                    .map(|l| check_line(codec, cur, range, l))
+                                    .collect::<Vec<_>>()
+                            })
                         })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
-                    .collect()
-            });
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_default())
+                        .collect()
+                });
             for (l, r) in lines.iter().zip(results.into_iter().flatten()) {
                 line_no += 1;
                 if let Err(e) = ing.record(l, r) {
@@ -245,7 +256,8 @@ pub fn schedule(params: &Params, a: &ScheduleArgs) -> anyhow::Result<()> {
     let s = scores(params, &a.proofs)?;
     let r = ranked(&s);
     tracing::info!(eligible = r.len(), "ranked");
-    let mut sched = Scheduler::new(*params, r).with_last_wins(last_wins.iter().map(|(a, s)| (a, *s)));
+    let mut sched =
+        Scheduler::new(*params, r).with_last_wins(last_wins.iter().map(|(a, s)| (a, *s)));
     // Plan from the epoch start so that cooldown state is right, output only [from, to].
     let plans = sched.plan_range(epoch_slots.start..to + 1);
     let out: Vec<_> = plans.into_iter().filter(|p| p.slot >= from).collect();

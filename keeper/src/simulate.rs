@@ -8,13 +8,13 @@
 
 use std::io::{BufWriter, Write};
 
+use alloy_primitives::keccak256;
 use anyhow::Context;
 use clap::Args;
 use k256::ecdsa::SigningKey;
 use lucid_core::proof::{ProofCodec, ProofKind, TaskProof, address_of};
 use lucid_core::session::SessionId;
 use lucid_core::{Address, B256, Params};
-use alloy_primitives::keccak256;
 
 /// `simulate` inputs.
 #[derive(Debug, Args)]
@@ -131,7 +131,9 @@ fn make_nodes(seed: &B256, n: u32, work_rate: f64) -> Vec<Node> {
 }
 
 fn mix(seed: u64, slot: u64, node: u64) -> u64 {
-    let mut r = Rng::new(seed ^ slot.wrapping_mul(0xd6e8_feb8_6659_fd93) ^ node.wrapping_mul(0xa076_1d64_78bd_642f));
+    let mut r = Rng::new(
+        seed ^ slot.wrapping_mul(0xd6e8_feb8_6659_fd93) ^ node.wrapping_mul(0xa076_1d64_78bd_642f),
+    );
     r.next()
 }
 
@@ -201,7 +203,12 @@ fn proofs_for(seed: u64, slot: u64, idx: u64, n: &Node) -> Vec<TaskProof> {
     out
 }
 
-fn lines_for(codec: &ProofCodec, seed: u64, slot: u64, nodes: &[(u64, &Node)]) -> anyhow::Result<String> {
+fn lines_for(
+    codec: &ProofCodec,
+    seed: u64,
+    slot: u64,
+    nodes: &[(u64, &Node)],
+) -> anyhow::Result<String> {
     let mut s = String::new();
     for (idx, n) in nodes {
         for p in proofs_for(seed, slot, *idx, n) {
@@ -236,7 +243,11 @@ pub fn run(params: &Params, a: &SimulateArgs) -> anyhow::Result<()> {
         a.epoch,
         window.end
     );
-    let indexed: Vec<(u64, &Node)> = nodes.iter().enumerate().map(|(i, n)| (i as u64, n)).collect();
+    let indexed: Vec<(u64, &Node)> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (i as u64, n))
+        .collect();
     let per = indexed.len().div_ceil(threads).max(1);
     let stdout = std::io::stdout();
     let mut w = BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -253,7 +264,10 @@ pub fn run(params: &Params, a: &SimulateArgs) -> anyhow::Result<()> {
                     })
                     .collect();
                 hs.into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("thread panicked"))))
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(anyhow::anyhow!("thread panicked")))
+                    })
                     .collect()
             })
         };

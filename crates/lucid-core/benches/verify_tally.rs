@@ -10,12 +10,21 @@ use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
 use lucid_core::Params;
 use lucid_core::ingest::Ingest;
 use lucid_core::poot::Tally;
-use lucid_core::proof::{ProofCodec, ProofKind, SignedProof, TaskProof, address_of, recover_address};
+use lucid_core::proof::{
+    ProofCodec, ProofKind, SignedProof, TaskProof, address_of, recover_address,
+};
 use lucid_core::session::SessionId;
 
 const N: usize = 1000;
 
-fn fixtures() -> (Params, ProofCodec, Vec<String>, Vec<SignedProof>, Vec<B256>, Vec<VerifyingKey>) {
+fn fixtures() -> (
+    Params,
+    ProofCodec,
+    Vec<String>,
+    Vec<SignedProof>,
+    Vec<B256>,
+    Vec<VerifyingKey>,
+) {
     let params = Params::default();
     let codec = ProofCodec::new(31337);
     let window = params.window(100);

@@ -77,19 +77,27 @@ mod tests {
             assert_eq!(to_checksum(&a), s);
             assert!(parse_address(&s.to_lowercase()).is_ok());
         }
-        assert!(!is_valid_eip55("0x5aaeb6053F3E94C9b9A09f33669435E7Ef1BeAed"));
+        assert!(!is_valid_eip55(
+            "0x5aaeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+        ));
         assert_eq!(
             parse_address("0x5aaeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
             Err(AddressError::BadChecksum)
         );
-        assert_eq!(parse_address("5aaeb6053f"), Err(AddressError::MissingPrefix));
+        assert_eq!(
+            parse_address("5aaeb6053f"),
+            Err(AddressError::MissingPrefix)
+        );
         assert_eq!(parse_address("0x5aae"), Err(AddressError::BadLength(4)));
         assert_eq!(
             parse_address("0xzaaeb6053f3e94c9b9a09f33669435e7ef1beaed"),
             Err(AddressError::BadHex)
         );
         let a = parse_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").expect("ok");
-        assert_eq!(to_lower_hex(&a), "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed");
+        assert_eq!(
+            to_lower_hex(&a),
+            "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"
+        );
     }
 }
 
@@ -124,7 +132,8 @@ pub mod serde_lower {
         /// Deserialize.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Address>, D::Error> {
             let s = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
-            s.map(|s| parse_address(&s).map_err(D::Error::custom)).transpose()
+            s.map(|s| parse_address(&s).map_err(D::Error::custom))
+                .transpose()
         }
     }
 

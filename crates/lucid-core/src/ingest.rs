@@ -147,19 +147,38 @@ mod tests {
         let k = SigningKey::from_slice(&[7u8; 32]).expect("key");
         let node = address_of(&k);
         let w = p.window(10);
-        let good = c.sign(TaskProof::beacon(node, w.start), &k).expect("sign").to_json();
-        let outside = c.sign(TaskProof::beacon(node, w.end), &k).expect("sign").to_json();
-        let mut bad = c.sign(TaskProof::beacon(node, w.start + 1), &k).expect("sign");
+        let good = c
+            .sign(TaskProof::beacon(node, w.start), &k)
+            .expect("sign")
+            .to_json();
+        let outside = c
+            .sign(TaskProof::beacon(node, w.end), &k)
+            .expect("sign")
+            .to_json();
+        let mut bad = c
+            .sign(TaskProof::beacon(node, w.start + 1), &k)
+            .expect("sign");
         bad.proof.slot += 1;
         let mut ing = Ingest::new(c, w.end + 10, Tally::new(w));
         assert_eq!(ing.line(&good), Ok(LineOutcome::Counted));
         assert_eq!(ing.line(&good), Ok(LineOutcome::Counted));
         assert_eq!(ing.line(&outside), Ok(LineOutcome::OutOfRange));
         assert_eq!(ing.line(""), Ok(LineOutcome::Blank));
-        assert_eq!(ing.line(&bad.to_json()).map_err(|e| e.code()), Err("signature_mismatch"));
+        assert_eq!(
+            ing.line(&bad.to_json()).map_err(|e| e.code()),
+            Err("signature_mismatch")
+        );
         assert_eq!(ing.line("not json").map_err(|e| e.code()), Err("malformed"));
         let (t, s) = ing.finish();
-        assert_eq!(s, IngestStats { lines: 6, valid: 2, invalid: 2, out_of_range: 1 });
+        assert_eq!(
+            s,
+            IngestStats {
+                lines: 6,
+                valid: 2,
+                invalid: 2,
+                out_of_range: 1
+            }
+        );
         assert_eq!(t.totals(&p)[0].beacon_slots, 1);
     }
 }

@@ -44,7 +44,13 @@ impl MerkleTree {
         while let Some(cur) = levels.last().filter(|l| l.len() > 1) {
             let next: Vec<B256> = cur
                 .chunks(2)
-                .map(|p| if p.len() == 2 { hash_pair(&p[0], &p[1]) } else { p[0] })
+                .map(|p| {
+                    if p.len() == 2 {
+                        hash_pair(&p[0], &p[1])
+                    } else {
+                        p[0]
+                    }
+                })
                 .collect();
             levels.push(next);
         }

@@ -128,7 +128,8 @@ pub fn parse_decimal_ppm(s: &str) -> Option<u64> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
     {
         return None;
     }
@@ -161,7 +162,14 @@ impl Params {
         let d = Self::default();
         let l = &mut lookup;
         let slot_duration_sec = int(l, "SLOT_DURATION_SEC", 120, 120, 120, "120 only")?;
-        let slot_timeout_ms = int(l, "SLOT_TIMEOUT_MS", d.slot_timeout_ms, 1000, 10_000, "1000-10000")?;
+        let slot_timeout_ms = int(
+            l,
+            "SLOT_TIMEOUT_MS",
+            d.slot_timeout_ms,
+            1000,
+            10_000,
+            "1000-10000",
+        )?;
         let cooldown_slots = int(l, "COOLDOWN_SLOTS", d.cooldown_slots, 8, 64, "8-64")?;
         let leader_window_days = int(l, "LEADER_WINDOW_DAYS", d.leader_window_days, 3, 14, "3-14")?;
         let d_min_ppm = match l("D_MIN") {
@@ -183,9 +191,23 @@ impl Params {
                 v
             }
         };
-        let base_mb_per_session = int(l, "BASE_MB_PER_SESSION", d.base_mb_per_session, 1, 50, "1-50")?;
+        let base_mb_per_session = int(
+            l,
+            "BASE_MB_PER_SESSION",
+            d.base_mb_per_session,
+            1,
+            50,
+            "1-50",
+        )?;
         let max_fallbacks = int(l, "MAX_FALLBACKS", 3, 1, 8, "1-8")? as usize;
-        let genesis_time = int(l, "GENESIS_TIME", d.genesis_time, 0, u64::MAX, "any unix time")?;
+        let genesis_time = int(
+            l,
+            "GENESIS_TIME",
+            d.genesis_time,
+            0,
+            u64::MAX,
+            "any unix time",
+        )?;
         let slots_per_epoch = int(l, "SLOTS_PER_EPOCH", 720, 720, 720, "720 only")?;
         Ok(Self {
             slot_duration_sec,
@@ -287,14 +309,28 @@ mod tests {
 
     #[test]
     fn overrides_and_bounds() {
-        let p = from(&[("COOLDOWN_SLOTS", "8"), ("MAX_FALLBACKS", "8"), ("D_MIN", "0.5")]).expect("ok");
+        let p = from(&[
+            ("COOLDOWN_SLOTS", "8"),
+            ("MAX_FALLBACKS", "8"),
+            ("D_MIN", "0.5"),
+        ])
+        .expect("ok");
         assert_eq!(p.cooldown_slots, 8);
         assert_eq!(p.max_fallbacks, 8);
         assert_eq!(p.d_min_ppm, 500_000);
         let e = from(&[("COOLDOWN_SLOTS", "65")]).expect_err("out of range");
-        assert!(e.to_string().contains("COOLDOWN_SLOTS") && e.to_string().contains("8-64"), "{e}");
+        assert!(
+            e.to_string().contains("COOLDOWN_SLOTS") && e.to_string().contains("8-64"),
+            "{e}"
+        );
         let e = from(&[("SLOT_TIMEOUT_MS", "fast")]).expect_err("unparsable");
-        assert!(matches!(e, ParamError::Unparsable { var: "SLOT_TIMEOUT_MS", .. }));
+        assert!(matches!(
+            e,
+            ParamError::Unparsable {
+                var: "SLOT_TIMEOUT_MS",
+                ..
+            }
+        ));
         assert!(from(&[("SLOT_DURATION_SEC", "60")]).is_err());
         assert!(from(&[("SLOTS_PER_EPOCH", "721")]).is_err());
         assert!(from(&[("LEADER_WINDOW_DAYS", "2")]).is_err());

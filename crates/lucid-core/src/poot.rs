@@ -195,7 +195,10 @@ impl Tally {
             .map(|(i, node)| NodeTotals {
                 node: *node,
                 credits: credits[i],
-                beacon_slots: self.beacons[i].iter().map(|w| u64::from(w.count_ones())).sum(),
+                beacon_slots: self.beacons[i]
+                    .iter()
+                    .map(|w| u64::from(w.count_ones()))
+                    .sum(),
             })
             .collect()
     }
@@ -235,7 +238,12 @@ pub struct NodeScore {
 
 /// Eligibility, tie keys and ranking of an epoch from per-node totals over its window.
 /// Output order: eligible nodes by rank, then ineligible nodes by credits desc, tie key asc.
-pub fn score_nodes(params: &Params, epoch: u64, epoch_seed: &B256, totals: &[NodeTotals]) -> Vec<NodeScore> {
+pub fn score_nodes(
+    params: &Params,
+    epoch: u64,
+    epoch_seed: &B256,
+    totals: &[NodeTotals],
+) -> Vec<NodeScore> {
     let window = params.window_slots();
     let mut out: Vec<NodeScore> = totals
         .iter()
@@ -355,7 +363,10 @@ impl Scheduler {
     }
 
     /// Seeds `lastWin` from known wins (e.g. previous epochs' results).
-    pub fn with_last_wins<'a>(mut self, wins: impl IntoIterator<Item = (&'a Address, u64)>) -> Self {
+    pub fn with_last_wins<'a>(
+        mut self,
+        wins: impl IntoIterator<Item = (&'a Address, u64)>,
+    ) -> Self {
         for (a, s) in wins {
             self.record_win(a, s);
         }

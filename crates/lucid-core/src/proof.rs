@@ -393,7 +393,12 @@ fn recover_inner(prehash: &B256, signature: &Signature, y_odd: u8) -> Option<Add
     let r_inv: Scalar = Option::from(r.invert())?;
     let u1 = -(r_inv * z);
     let u2 = r_inv * *s;
-    let q = ProjectivePoint::lincomb(&ProjectivePoint::GENERATOR, &u1, &ProjectivePoint::from(big_r), &u2);
+    let q = ProjectivePoint::lincomb(
+        &ProjectivePoint::GENERATOR,
+        &u1,
+        &ProjectivePoint::from(big_r),
+        &u2,
+    );
     let q = q.to_affine();
     let enc = q.to_encoded_point(false);
     let bytes = enc.as_bytes();
@@ -486,7 +491,11 @@ impl ProofCodec {
     }
 
     /// Parses and validates one JSON proof; returns the proof and its id.
-    pub fn validate_json(&self, line: &str, current_slot: u64) -> Result<(SignedProof, B256), ProofError> {
+    pub fn validate_json(
+        &self,
+        line: &str,
+        current_slot: u64,
+    ) -> Result<(SignedProof, B256), ProofError> {
         let sp = SignedProof::from_json(line)?;
         let id = self.validate(&sp, current_slot)?;
         Ok((sp, id))
@@ -509,7 +518,9 @@ mod tests {
             node_id: node,
             slot: 100,
             kind: ProofKind::RelayBandwidth,
-            session_id: "0f8fad5b-d9cb-469f-a165-70867728950e".parse().expect("uuid"),
+            session_id: "0f8fad5b-d9cb-469f-a165-70867728950e"
+                .parse()
+                .expect("uuid"),
             amount: 12345,
             chunk_index: 0,
             digest: B256::ZERO,
@@ -521,7 +532,10 @@ mod tests {
         let c = ProofCodec::new(31337);
         let k = key(1);
         let p = relay(address_of(&k));
-        assert_eq!(c.signing_hash(&p), p.to_sol().eip712_signing_hash(c.domain()));
+        assert_eq!(
+            c.signing_hash(&p),
+            p.to_sol().eip712_signing_hash(c.domain())
+        );
     }
 
     #[test]
@@ -563,11 +577,17 @@ mod tests {
         let node = address_of(&k);
         let sp = c.sign(relay(node), &k).expect("sign");
         // Future slot.
-        assert_eq!(c.validate(&sp, 99).map_err(|e| e.code()), Err("future_slot"));
+        assert_eq!(
+            c.validate(&sp, 99).map_err(|e| e.code()),
+            Err("future_slot")
+        );
         // Tampered amount → another signer.
         let mut t = sp;
         t.proof.amount += 1;
-        assert_eq!(c.validate(&t, 100).map_err(|e| e.code()), Err("signature_mismatch"));
+        assert_eq!(
+            c.validate(&t, 100).map_err(|e| e.code()),
+            Err("signature_mismatch")
+        );
         // Wrong chain.
         assert_eq!(
             ProofCodec::new(1).validate(&sp, 100).map_err(|e| e.code()),
@@ -576,7 +596,10 @@ mod tests {
         // Bad v.
         let mut t = sp;
         t.sig[64] = 29;
-        assert_eq!(c.validate(&t, 100).map_err(|e| e.code()), Err("malformed_signature"));
+        assert_eq!(
+            c.validate(&t, 100).map_err(|e| e.code()),
+            Err("malformed_signature")
+        );
         // High s rejected.
         let sig = Signature::from_slice(&sp.sig[..64]).expect("sig");
         let (r, s) = sig.split_scalars();
@@ -584,18 +607,27 @@ mod tests {
         let mut t = sp;
         t.sig[..64].copy_from_slice(&high.to_bytes());
         t.sig[64] = 55 - t.sig[64];
-        assert_eq!(c.validate(&t, 100), Err(ProofError::MalformedSignature("high s")));
+        assert_eq!(
+            c.validate(&t, 100),
+            Err(ProofError::MalformedSignature("high s"))
+        );
         // Unused fields.
         let mut b = TaskProof::beacon(node, 5);
         b.amount = 1;
         let sb = c.sign(b, &k).expect("sign");
-        assert_eq!(c.validate(&sb, 100).map_err(|e| e.code()), Err("unused_field_nonzero"));
+        assert_eq!(
+            c.validate(&sb, 100).map_err(|e| e.code()),
+            Err("unused_field_nonzero")
+        );
         let mut r = relay(node);
         r.chunk_index = 2;
         let sr = c.sign(r, &k).expect("sign");
         assert!(matches!(
             c.validate(&sr, 100),
-            Err(ProofError::UnusedFieldNonzero { field: "chunkIndex", .. })
+            Err(ProofError::UnusedFieldNonzero {
+                field: "chunkIndex",
+                ..
+            })
         ));
         let mut v = relay(node);
         v.kind = ProofKind::ValidationSignature;
@@ -607,9 +639,15 @@ mod tests {
         let code = |s: &str| SignedProof::from_json(s).map(|_| ()).map_err(|e| e.code());
         assert_eq!(code("{"), Err("malformed"));
         let j = sp.to_json();
-        assert_eq!(code(&j.replace("relay_bandwidth", "mining")), Err("unknown_type"));
+        assert_eq!(
+            code(&j.replace("relay_bandwidth", "mining")),
+            Err("unknown_type")
+        );
         assert_eq!(code(&j.replace("0x", "0X")), Err("bad_node_id"));
-        assert_eq!(code(&j.replace("0f8fad5b-", "0f8fad5bz")), Err("bad_session_id"));
+        assert_eq!(
+            code(&j.replace("0f8fad5b-", "0f8fad5bz")),
+            Err("bad_session_id")
+        );
         // Omitted unused fields parse as zero.
         let beacon = c.sign(TaskProof::beacon(node, 7), &k).expect("sign");
         let short = format!(

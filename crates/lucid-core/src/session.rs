@@ -296,7 +296,9 @@ mod tests {
 
     #[test]
     fn session_id_roundtrip() {
-        let s: SessionId = "0f8fad5b-d9cb-469f-a165-70867728950e".parse().expect("uuid");
+        let s: SessionId = "0f8fad5b-d9cb-469f-a165-70867728950e"
+            .parse()
+            .expect("uuid");
         let b = s.to_bytes32();
         assert_eq!(
             format!("{b:x}"),
@@ -306,7 +308,11 @@ mod tests {
         let mut bad = b;
         bad[31] = 1;
         assert!(SessionId::from_bytes32(&bad).is_err());
-        assert!("0f8fad5bd9cb469fa16570867728950e".parse::<SessionId>().is_err());
+        assert!(
+            "0f8fad5bd9cb469fa16570867728950e"
+                .parse::<SessionId>()
+                .is_err()
+        );
         assert_eq!(s.to_string(), "0f8fad5b-d9cb-469f-a165-70867728950e");
         let j = serde_json::to_string(&s).expect("ser");
         assert_eq!(j, "\"0f8fad5b-d9cb-469f-a165-70867728950e\"");
@@ -350,6 +356,10 @@ mod tests {
         assert!(m.extra.contains_key("zExtra"));
         assert_eq!(m.jcs().expect("jcs"), jcs(&v).expect("jcs"));
         assert_eq!(m.hash().expect("h"), manifest_hash(&v).expect("h"));
-        assert!(m.jcs().expect("jcs").starts_with("{\"chunkCount\":2,\"codec\":\"opus\""));
+        assert!(
+            m.jcs()
+                .expect("jcs")
+                .starts_with("{\"chunkCount\":2,\"codec\":\"opus\"")
+        );
     }
 }

@@ -12,7 +12,9 @@ use lucid_core::session::{self, Chunk, Manifest, SessionAnchor, SessionId};
 use serde_json::Value;
 
 fn load(name: &str) -> Value {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/vectors")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
 }
 
@@ -47,8 +49,15 @@ fn merkle_vectors() {
         assert_eq!(session::jcs(&s["manifest"]).unwrap(), jcs, "{name}: JCS");
         let m: Manifest = serde_json::from_value(s["manifest"].clone()).unwrap();
         assert_eq!(m.jcs().unwrap(), jcs, "{name}: typed JCS");
-        assert_eq!(m.hash().unwrap(), b256(&s["manifestHash"]), "{name}: manifestHash");
-        assert_eq!(session::manifest_hash(&s["manifest"]).unwrap(), b256(&s["manifestHash"]));
+        assert_eq!(
+            m.hash().unwrap(),
+            b256(&s["manifestHash"]),
+            "{name}: manifestHash"
+        );
+        assert_eq!(
+            session::manifest_hash(&s["manifest"]).unwrap(),
+            b256(&s["manifestHash"])
+        );
         // Anchor digest.
         let a = &s["anchor"];
         let owner: Address = a["owner"].as_str().unwrap().parse().unwrap();
@@ -57,7 +66,10 @@ fn merkle_vectors() {
         assert_eq!(anchor.manifestHash, b256(&a["manifestHash"]));
         assert_eq!(anchor.merkleRoot, b256(&a["merkleRoot"]));
         assert_eq!(anchor.startedAt, a["startedAt"].as_u64().unwrap());
-        assert_eq!(u64::from(anchor.chunkCount), a["chunkCount"].as_u64().unwrap());
+        assert_eq!(
+            u64::from(anchor.chunkCount),
+            a["chunkCount"].as_u64().unwrap()
+        );
         assert_eq!(anchor.digest(), b256(&s["digest"]), "{name}: digest");
     }
 }
@@ -79,19 +91,26 @@ fn task_proof_vectors() {
         digest: B256::ZERO,
     };
     assert_eq!(tp.eip712_type_hash(), b256(&v["typeHash"]));
-    assert_eq!(lucid_core::proof::eip712::TaskProof::eip712_encode_type(), v["taskType"].as_str().unwrap());
+    assert_eq!(
+        lucid_core::proof::eip712::TaskProof::eip712_encode_type(),
+        v["taskType"].as_str().unwrap()
+    );
     let proofs = v["proofs"].as_array().unwrap();
     assert!(!proofs.is_empty());
     for p in proofs {
         let json = serde_json::to_string(&p["json"]).unwrap();
         let sp = SignedProof::from_json(&json).unwrap();
         let pr = &sp.proof;
-        let key = SigningKey::from_slice(&hex::decode(p["privateKey"].as_str().unwrap()).unwrap()).unwrap();
+        let key = SigningKey::from_slice(&hex::decode(p["privateKey"].as_str().unwrap()).unwrap())
+            .unwrap();
         let node: Address = p["nodeId"].as_str().unwrap().parse().unwrap();
         assert_eq!(address_of(&key), node);
         assert_eq!(pr.node_id, node);
         assert_eq!(pr.slot, p["slot"].as_u64().unwrap());
-        assert_eq!(pr.kind, ProofKind::from_u8(p["kind"].as_u64().unwrap() as u8).unwrap());
+        assert_eq!(
+            pr.kind,
+            ProofKind::from_u8(p["kind"].as_u64().unwrap() as u8).unwrap()
+        );
         assert_eq!(pr.session_id.to_bytes32(), b256(&p["sessionIdBytes32"]));
         assert_eq!(pr.amount, p["amount"].as_u64().unwrap());
         assert_eq!(u64::from(pr.chunk_index), p["chunkIndex"].as_u64().unwrap());
@@ -119,7 +138,10 @@ fn task_proof_vectors() {
         let json = serde_json::to_string(&inv["json"]).unwrap();
         let want = inv["reason"].as_str().unwrap();
         let cur = inv["currentSlot"].as_u64().unwrap_or(current);
-        let got = codec.validate_json(&json, cur).map(|_| ()).map_err(|e| e.code());
+        let got = codec
+            .validate_json(&json, cur)
+            .map(|_| ())
+            .map_err(|e| e.code());
         assert_eq!(got, Err(want), "{json}");
     }
 }

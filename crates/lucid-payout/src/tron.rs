@@ -149,8 +149,14 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(matches!(TronAddress::decode("T0OIl"), Err(TronAddressError::NotBase58(_))));
-        assert!(matches!(TronAddress::decode("TR7NHqjeKQxG"), Err(TronAddressError::BadLength(_))));
+        assert!(matches!(
+            TronAddress::decode("T0OIl"),
+            Err(TronAddressError::NotBase58(_))
+        ));
+        assert!(matches!(
+            TronAddress::decode("TR7NHqjeKQxG"),
+            Err(TronAddressError::BadLength(_))
+        ));
         // Bitcoin address (prefix 0x00, 25 bytes).
         assert_eq!(
             TronAddress::decode("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"),
@@ -179,7 +185,8 @@ mod tests {
 
     #[test]
     fn shared_vectors() {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/payout_ids.json");
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/vectors/payout_ids.json");
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(p).expect("vectors")).expect("json");
         let ids = v["payoutIds"].as_array().expect("array");

@@ -122,12 +122,28 @@ fn live_score_threshold_is_inclusive() {
     assert_eq!(live_score_ppm(1008, 5040), 200_000);
     assert_eq!(live_score_ppm(1007, 5040), 199_801);
     let tot = [
-        NodeTotals { node: addr(1), credits: 1, beacon_slots: 1008 },
-        NodeTotals { node: addr(2), credits: 1, beacon_slots: 1007 },
+        NodeTotals {
+            node: addr(1),
+            credits: 1,
+            beacon_slots: 1008,
+        },
+        NodeTotals {
+            node: addr(2),
+            credits: 1,
+            beacon_slots: 1007,
+        },
     ];
     let sc = score_nodes(&p, 9, &B256::ZERO, &tot);
-    assert!(sc.iter().find(|s| s.node == addr(1)).is_some_and(|s| s.eligible));
-    assert!(sc.iter().find(|s| s.node == addr(2)).is_some_and(|s| !s.eligible));
+    assert!(
+        sc.iter()
+            .find(|s| s.node == addr(1))
+            .is_some_and(|s| s.eligible)
+    );
+    assert!(
+        sc.iter()
+            .find(|s| s.node == addr(2))
+            .is_some_and(|s| !s.eligible)
+    );
 }
 
 #[test]
@@ -244,8 +260,11 @@ fn cooldown_relaxed_and_across_it() {
     // a won slot 3 → slot 4: b(1), c(2), a(3).
     assert_eq!(plans[4].primary, Some(b));
     assert_eq!(plans[4].fallbacks, vec![c, a]);
-    assert!(plans.iter().all(|pl| pl.plan_reason == PlanReason::CooldownRelaxed
-        || pl.slot < s0 + 3));
+    assert!(
+        plans
+            .iter()
+            .all(|pl| pl.plan_reason == PlanReason::CooldownRelaxed || pl.slot < s0 + 3)
+    );
     // Round robin thereafter.
     assert_eq!(plans[5].primary, Some(c));
     assert_eq!(plans[6].primary, Some(a));
@@ -305,11 +324,29 @@ fn classify() {
     assert_eq!(c(Some(r[0])).reason, ResultReason::Primary);
     assert_eq!(c(Some(r[1])).reason, ResultReason::Fallback);
     assert_eq!(c(Some(r[2])).reason, ResultReason::Fallback);
-    assert_eq!(c(Some(r[3])), SlotResult { winner: Some(r[3]), reason: ResultReason::Missed });
-    assert_eq!(c(None), SlotResult { winner: None, reason: ResultReason::Missed });
+    assert_eq!(
+        c(Some(r[3])),
+        SlotResult {
+            winner: Some(r[3]),
+            reason: ResultReason::Missed
+        }
+    );
+    assert_eq!(
+        c(None),
+        SlotResult {
+            winner: None,
+            reason: ResultReason::Missed
+        }
+    );
     let empty = Scheduler::new(p, vec![]).plan(100);
-    assert_eq!(classify_result(&empty, None).reason, ResultReason::NoEligibleLeader);
-    assert_eq!(classify_result(&empty, Some(r[0])).reason, ResultReason::NoEligibleLeader);
+    assert_eq!(
+        classify_result(&empty, None).reason,
+        ResultReason::NoEligibleLeader
+    );
+    assert_eq!(
+        classify_result(&empty, Some(r[0])).reason,
+        ResultReason::NoEligibleLeader
+    );
     assert_eq!(plan.may_act_after_ms(&p, &r[0]), Some(0));
     assert_eq!(plan.may_act_after_ms(&p, &r[2]), Some(10_000));
     assert_eq!(plan.may_act_after_ms(&p, &r[4]), None);
@@ -318,7 +355,11 @@ fn classify() {
 #[test]
 fn score_json_shape() {
     let p = Params::default();
-    let tot = [NodeTotals { node: addr(1), credits: 3, beacon_slots: 5040 }];
+    let tot = [NodeTotals {
+        node: addr(1),
+        credits: 3,
+        beacon_slots: 5040,
+    }];
     let sc = score_nodes(&p, 9, &B256::ZERO, &tot);
     let j = serde_json::to_value(&sc[0]).expect("json");
     assert_eq!(
@@ -340,7 +381,12 @@ fn arb_proof(window: Range<u64>) -> impl Strategy<Value = TaskProof> {
     )
 }
 
-fn schedule_from(p: &Params, epoch: u64, seed: &B256, proofs: &[TaskProof]) -> (Vec<NodeScore>, Vec<SlotPlan>) {
+fn schedule_from(
+    p: &Params,
+    epoch: u64,
+    seed: &B256,
+    proofs: &[TaskProof],
+) -> (Vec<NodeScore>, Vec<SlotPlan>) {
     let mut t = Tally::for_epoch(p, epoch);
     for pr in proofs {
         t.add(pr);
