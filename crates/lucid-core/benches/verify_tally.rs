@@ -123,6 +123,17 @@ fn bench(c: &mut Criterion) {
             black_box(t.totals(&params));
         })
     });
+    g.bench_function("skip_out_of_window_lines", |b| {
+        // The same lines against another epoch's window: a year of data is mostly this.
+        let other = params.window(200);
+        b.iter(|| {
+            let mut ing = Ingest::new(codec.clone(), u64::MAX, Tally::new(other.clone()));
+            for l in &lines {
+                ing.line(l).unwrap();
+            }
+            assert_eq!(ing.stats().out_of_range, N as u64);
+        })
+    });
     g.bench_function("parse_and_hash_only", |b| {
         b.iter(|| {
             for l in &lines {

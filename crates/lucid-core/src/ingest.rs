@@ -42,12 +42,42 @@ pub fn check_line(
     if line.trim().is_empty() {
         return Ok(None);
     }
+    if quick_slot(line).is_some_and(|s| !range.contains(&s)) {
+        return Ok(None);
+    }
     let sp = SignedProof::from_json(line)?;
     if !range.contains(&sp.proof.slot) {
         return Ok(None);
     }
     codec.validate(&sp, current_slot)?;
     Ok(Some(sp.proof))
+}
+
+/// Fast pre-filter: the value of the line's top-level `"slot"` key without parsing the JSON, when
+/// that is unambiguous (exactly one `"slot"` in the line, preceded by `{` or `,`, followed by
+/// `:` and digits). JSON strings cannot contain an unescaped `"`, so such a match is a key; being the
+/// only one, it is the top-level key of a well-formed proof. `None` means "parse it fully".
+pub fn quick_slot(line: &str) -> Option<u64> {
+    const KEY: &str = "\"slot\"";
+    let at = line.find(KEY)?;
+    let after = &line[at + KEY.len()..];
+    if after.contains(KEY) {
+        return None;
+    }
+    let before = line[..at].trim_end();
+    if !(before.ends_with('{') || before.ends_with(',')) {
+        return None;
+    }
+    let rest = after.trim_start().strip_prefix(':')?.trim_start();
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let digits = &rest[..end];
+    let tail = rest[end..].trim_start();
+    if digits.is_empty() || !(tail.starts_with(',') || tail.starts_with('}')) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// Incremental ingestion state.
@@ -139,6 +169,22 @@ mod tests {
     use crate::params::Params;
     use crate::proof::address_of;
     use k256::ecdsa::SigningKey;
+
+    #[test]
+    fn quick_slot_prefilter() {
+        assert_eq!(
+            quick_slot(r#"{"nodeId":"0x1","slot":123,"type":"x"}"#),
+            Some(123)
+        );
+        assert_eq!(quick_slot(r#"{ "slot" : 7 }"#), Some(7));
+        assert_eq!(quick_slot(r#"{"a":{"slot":1},"slot":2}"#), None);
+        assert_eq!(quick_slot(r#"{"note":"\"slot\":5"}"#), None);
+        assert_eq!(quick_slot(r#"{"slot":"5"}"#), None);
+        assert_eq!(quick_slot(r#"{"slot":5.5}"#), None);
+        assert_eq!(quick_slot(r#"{"slot":-1}"#), None);
+        assert_eq!(quick_slot(r#"{"slot":99999999999999999999999}"#), None);
+        assert_eq!(quick_slot("no slot here"), None);
+    }
 
     #[test]
     fn ingest_counts_and_skips() {
