@@ -1,2 +1,23 @@
-//! Lucid protocol domain: parameters, models, Merkle trees, EIP-712 task proofs and PoOT.
+//! Lucid protocol domain: parameters, session ids, Merkle trees, EIP-712 task proofs and PoOT.
 //! Pure: no network, no database, no async runtime.
+//!
+//! Modules:
+//! - [`params`]: SPEC §1 parameters (env or any key/value source), slot/epoch arithmetic.
+//! - [`address`]: EVM address parsing with EIP-55 checksum validation.
+//! - [`session`]: session ids (UUID ↔ bytes32), chunks, BLAKE3 chunking, manifests (JCS), `SessionAnchor`.
+//! - [`merkle`]: SPEC §2 leaves, root, proofs, OpenZeppelin-compatible verification.
+//! - [`proof`]: SPEC §4 task proofs: JSON form, EIP-712, signing, recovery, validation reasons.
+//! - [`ingest`]: streaming JSON Lines proofs → validation → [`poot::Tally`].
+//! - [`poot`]: SPEC §4 credits (`W_t`), live score, eligibility, tie key, ranking, leader schedule,
+//!   slot-result classification.
+
+pub mod address;
+pub mod ingest;
+pub mod merkle;
+pub mod params;
+pub mod poot;
+pub mod proof;
+pub mod session;
+
+pub use alloy_primitives::{Address, B256};
+pub use params::Params;
