@@ -72,7 +72,7 @@ V0=$(jq_addr deployments/31338.json PayoutRouterV0)
 KYC=$(jq_addr deployments/31338.json PayoutRouterKYC)
 
 say "Nodes send signed task proofs; the keeper computes credits and the leader schedule"
-SLOT=$(cast call "$ANCHORS" 'currentSlot()(uint64)' --rpc-url "$ONSYS")
+SLOT=$(cast call "$ANCHORS" 'currentSlot()(uint64)' --rpc-url "$ONSYS" | cut -d' ' -f1) # cast appends " [7.6e5]"
 EPOCH=$((SLOT / 720))
 SEED=$(cast block latest --field hash --rpc-url "$ONSYS")
 "$KEEPER_BIN" simulate --nodes 6 --epoch "$EPOCH" --chain-id 31337 --seed "$SEED" >"$state/proofs.jsonl"
