@@ -260,6 +260,17 @@ impl Params {
         end.saturating_sub(self.window_slots())..end
     }
 
+    /// Slots whose start time lies in `[from_unix, to_unix)`, e.g. the slots of a UTC month for
+    /// `credits_month` (month boundaries are whole slots when GENESIS_TIME is midnight-aligned).
+    pub fn slots_starting_in(&self, from_unix: u64, to_unix: u64) -> std::ops::Range<u64> {
+        let first = |t: u64| {
+            t.saturating_sub(self.genesis_time)
+                .div_ceil(self.slot_duration_sec)
+        };
+        let a = first(from_unix);
+        a..first(to_unix).max(a)
+    }
+
     /// The slots of epoch `e`.
     pub fn epoch_slots(&self, epoch: u64) -> std::ops::Range<u64> {
         let s = self.epoch_start_slot(epoch);
@@ -369,5 +380,9 @@ mod tests {
         assert_eq!(p.window(0), 0..0);
         assert_eq!(p.window(3), 0..2160);
         assert_eq!(p.window(10), 7200 - 5040..7200);
+        // January 2024: 31 days × 720 slots.
+        assert_eq!(p.slots_starting_in(1_704_067_200, 1_706_745_600), 0..22_320);
+        assert_eq!(p.slots_starting_in(1_704_067_201, 1_704_067_441), 1..3);
+        assert_eq!(p.slots_starting_in(10, 5), 0..0);
     }
 }

@@ -61,14 +61,39 @@ pub fn tie_key(epoch_seed: &B256, node: &Address) -> B256 {
     keccak256(buf)
 }
 
-/// Work of one node in one slot.
-#[derive(Debug, Default, Clone)]
-struct Cell {
-    /// Distinct sessions of storage_availability / validation_signature proofs.
-    sessions: Vec<u128>,
-    /// Distinct (session, amount) relay proofs: for kind 0 this pair is the whole proof identity
-    /// (node, slot and kind are fixed), so exact duplicates are counted once.
-    relay: Vec<(u128, u64)>,
+/// A small set: no heap allocation for zero or one element (the common case per (node, slot)).
+#[derive(Debug, Clone, Default)]
+enum SmallSet<T> {
+    #[default]
+    Empty,
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T: Copy + PartialEq> SmallSet<T> {
+    fn insert(&mut self, v: T) {
+        match self {
+            Self::Empty => *self = Self::One(v),
+            Self::One(x) => {
+                if *x != v {
+                    *self = Self::Many(vec![*x, v]);
+                }
+            }
+            Self::Many(xs) => {
+                if !xs.contains(&v) {
+                    xs.push(v);
+                }
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Self::Empty => &[],
+            Self::One(x) => std::slice::from_ref(x),
+            Self::Many(xs) => xs,
+        }
+    }
 }
 
 /// Incremental per-(node, slot) tally of valid proofs over a slot range.
@@ -82,7 +107,12 @@ pub struct Tally {
     nodes: Vec<Address>,
     /// Per node: bitset of window slots with an uptime beacon.
     beacons: Vec<Vec<u64>>,
-    work: FxMap<(u32, u32), Cell>,
+    /// Per (node, slot offset): distinct sessions of storage_availability / validation_signature
+    /// proofs (`S_t`).
+    sessions: FxMap<(u32, u32), SmallSet<u128>>,
+    /// Per (node, slot offset): distinct (session, amount) relay proofs. For kind 0 this pair is
+    /// the whole signed content (node, slot and kind being fixed), so exact duplicates count once.
+    relay: FxMap<(u32, u32), SmallSet<(u128, u64)>>,
 }
 
 /// Totals of one node over a tally's range.
@@ -104,7 +134,8 @@ impl Tally {
             index: FxMap::default(),
             nodes: Vec::new(),
             beacons: Vec::new(),
-            work: FxMap::default(),
+            sessions: FxMap::default(),
+            relay: FxMap::default(),
         }
     }
 
@@ -153,18 +184,16 @@ impl Tally {
                 self.beacons[n as usize][(off / 64) as usize] |= 1u64 << (off % 64);
             }
             ProofKind::RelayBandwidth => {
-                let key = (p.session_id.as_u128(), p.amount);
-                let cell = self.work.entry((n, off32)).or_default();
-                if !cell.relay.contains(&key) {
-                    cell.relay.push(key);
-                }
+                self.relay
+                    .entry((n, off32))
+                    .or_default()
+                    .insert((p.session_id.as_u128(), p.amount));
             }
             ProofKind::StorageAvailability | ProofKind::ValidationSignature => {
-                let s = p.session_id.as_u128();
-                let cell = self.work.entry((n, off32)).or_default();
-                if !cell.sessions.contains(&s) {
-                    cell.sessions.push(s);
-                }
+                self.sessions
+                    .entry((n, off32))
+                    .or_default()
+                    .insert(p.session_id.as_u128());
             }
         }
         true
@@ -175,19 +204,33 @@ impl Tally {
         let (Some(n), true) = (self.index.get(node), self.covers(slot)) else {
             return 0;
         };
-        let off = (slot - self.range.start) as u32;
-        self.work
-            .get(&(*n, off))
-            .map_or(0, |c| cell_work(c, params.bytes_per_session()))
+        let key = (*n, (slot - self.range.start) as u32);
+        self.cell_work(&key, params.bytes_per_session())
+    }
+
+    fn cell_work(&self, key: &(u32, u32), bytes_per_session: u64) -> u64 {
+        let s = self
+            .sessions
+            .get(key)
+            .map_or(0, |x| x.as_slice().len() as u64);
+        let b: u128 = self.relay.get(key).map_or(0, |x| {
+            x.as_slice().iter().map(|(_, a)| u128::from(*a)).sum()
+        });
+        work_units(s, b, bytes_per_session)
     }
 
     /// Totals per node (in first-seen order).
     pub fn totals(&self, params: &Params) -> Vec<NodeTotals> {
         let bps = params.bytes_per_session();
         let mut credits = vec![0u64; self.nodes.len()];
-        for ((n, _), cell) in &self.work {
-            let c = &mut credits[*n as usize];
-            *c = c.saturating_add(cell_work(cell, bps));
+        // Every (node, slot) with work once: all S cells, then relay-only cells.
+        for key in self.sessions.keys() {
+            let c = &mut credits[key.0 as usize];
+            *c = c.saturating_add(self.cell_work(key, bps));
+        }
+        for key in self.relay.keys().filter(|k| !self.sessions.contains_key(k)) {
+            let c = &mut credits[key.0 as usize];
+            *c = c.saturating_add(self.cell_work(key, bps));
         }
         self.nodes
             .iter()
@@ -207,11 +250,6 @@ impl Tally {
     pub fn scores(&self, params: &Params, epoch: u64, epoch_seed: &B256) -> Vec<NodeScore> {
         score_nodes(params, epoch, epoch_seed, &self.totals(params))
     }
-}
-
-fn cell_work(c: &Cell, bytes_per_session: u64) -> u64 {
-    let b: u128 = c.relay.iter().map(|(_, a)| u128::from(*a)).sum();
-    work_units(c.sessions.len() as u64, b, bytes_per_session)
 }
 
 /// One node's standing for an epoch: the SPEC §5 `work_tally` content.
