@@ -111,7 +111,30 @@ fn is_id_dup(e: &mongodb::error::Error) -> bool {
     matches!(write_error_code(e), Some((DUP_KEY, m)) if m.contains("_id"))
 }
 
+fn too_big(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Number(n) if n.is_u64() && n.as_i64().is_none() => Some(String::new()),
+        serde_json::Value::Object(m) => m.iter().find_map(|(k, v)| {
+            too_big(v).map(|p| {
+                if p.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{k}.{p}")
+                }
+            })
+        }),
+        serde_json::Value::Array(a) => a.iter().find_map(too_big),
+        _ => None,
+    }
+}
+
 fn to_doc<T: Serialize>(collection: &str, t: &T) -> Result<Document> {
+    if let Ok(v) = serde_json::to_value(t) {
+        if let Some(field) = too_big(&v) {
+            let id = v.get("_id").map(|i| i.to_string()).unwrap_or_default();
+            return Err(out_of_range(collection, id.trim_matches('"'), &field));
+        }
+    }
     mongodb::bson::serialize_to_document(t).map_err(|e| {
         let s = e.to_string();
         if s.contains("range") || s.contains("u64") || s.contains("unsigned") {
