@@ -265,12 +265,12 @@ pub(crate) fn check_rollback_args(
     from_block: u64,
     checkpoint: Option<&Checkpoint>,
 ) -> Result<()> {
-    if let Some(cp) = checkpoint {
-        if cp.chain_id != chain_id || cp.block_number >= from_block {
-            return Err(StoreError::Invalid(format!(
-                "rollback of chain {chain_id} from block {from_block}: checkpoint must be of the same chain and below it, got {cp:?}"
-            )));
-        }
+    if let Some(cp) = checkpoint
+        && (cp.chain_id != chain_id || cp.block_number >= from_block)
+    {
+        return Err(StoreError::Invalid(format!(
+            "rollback of chain {chain_id} from block {from_block}: checkpoint must be of the same chain and below it, got {cp:?}"
+        )));
     }
     Ok(())
 }

@@ -129,11 +129,11 @@ fn too_big(v: &serde_json::Value) -> Option<String> {
 }
 
 fn to_doc<T: Serialize>(collection: &str, t: &T) -> Result<Document> {
-    if let Ok(v) = serde_json::to_value(t) {
-        if let Some(field) = too_big(&v) {
-            let id = v.get("_id").map(|i| i.to_string()).unwrap_or_default();
-            return Err(out_of_range(collection, id.trim_matches('"'), &field));
-        }
+    if let Ok(v) = serde_json::to_value(t)
+        && let Some(field) = too_big(&v)
+    {
+        let id = v.get("_id").map(|i| i.to_string()).unwrap_or_default();
+        return Err(out_of_range(collection, id.trim_matches('"'), &field));
     }
     mongodb::bson::serialize_to_document(t).map_err(|e| {
         let s = e.to_string();

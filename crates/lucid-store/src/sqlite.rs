@@ -281,13 +281,13 @@ fn from_row<T: DeserializeOwned>(t: &Table, row: &SqliteRow) -> Result<T> {
 }
 
 fn map_write_err(t: &Table, e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
-            return StoreError::Duplicate {
-                collection: t.name.to_owned(),
-                key: db.message().to_owned(),
-            };
-        }
+    if let sqlx::Error::Database(db) = &e
+        && db.kind() == sqlx::error::ErrorKind::UniqueViolation
+    {
+        return StoreError::Duplicate {
+            collection: t.name.to_owned(),
+            key: db.message().to_owned(),
+        };
     }
     StoreError::Sqlite(e)
 }
