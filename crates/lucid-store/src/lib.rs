@@ -243,6 +243,13 @@ pub async fn open(url: Option<&str>) -> Result<Arc<dyn Store>> {
     }
 }
 
+/// Opens the store named by the `LUCID_STORE` environment variable (default
+/// [`DEFAULT_STORE_URL`]).
+pub async fn open_from_env() -> Result<Arc<dyn Store>> {
+    let url = std::env::var("LUCID_STORE").ok();
+    open(url.as_deref()).await
+}
+
 // ---------- helpers shared by the backends ----------
 
 /// Keyset cursor of `sessions_by_owner`: `started_at:_id`.

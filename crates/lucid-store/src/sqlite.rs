@@ -379,6 +379,18 @@ impl SqliteStore {
             .rows_affected())
     }
 
+    /// Column names of a table (tests: schema checks).
+    #[doc(hidden)]
+    pub async fn column_names(&self, table: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT name FROM pragma_table_info(?)")
+            .bind(table.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
     async fn put<T: Serialize + Sync>(&self, t: &Table, items: &[T]) -> Result<()> {
         if items.is_empty() {
             return Ok(());

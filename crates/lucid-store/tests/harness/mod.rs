@@ -164,6 +164,8 @@ while kill -0 "$5" 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done
         .arg(&log)
         .arg(std::process::id().to_string())
         .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -808,3 +808,143 @@ pub async fn malformed_documents(c: Ctx) {
     is_malformed(s.proofs_in_slots(0, 10).await, "task_proofs");
     is_malformed(s.checkpoint(9).await, "checkpoints");
 }
+
+/// Field names exactly as SPEC §5, and the SPEC indexes, in the backend's own terms.
+pub async fn schema_field_names(c: Ctx) {
+    let s = &*c.store;
+    s.put_sessions(&[session(1, 1, 10, SessionStatus::Pending)])
+        .await
+        .unwrap();
+    s.put_chunks(&[chunk(1, 0)]).await.unwrap();
+    s.write_block_range(&range(1, 1, 1, 1)).await.unwrap();
+    s.put_proofs(&[proof(1, 1)]).await.unwrap();
+    s.put_tally(&[tally(1, 1, Some(1))]).await.unwrap();
+    s.put_schedule(&[leader(1)]).await.unwrap();
+    s.put_payouts(&[payout(1, 9, 1)]).await.unwrap();
+    let spec: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "sessions",
+            vec![
+                "_id",
+                "owner_addr",
+                "started_at",
+                "manifest_hash",
+                "merkle_root",
+                "chunk_count",
+                "status",
+                "slot",
+                "anchor_txid",
+                "block_number",
+                "block_hash",
+                "gas_used",
+            ],
+        ),
+        (
+            "chunks",
+            vec!["_id", "session_id", "idx", "chunk_hash", "size", "storers"],
+        ),
+        (
+            "events",
+            vec![
+                "_id",
+                "chain_id",
+                "address",
+                "event",
+                "block_number",
+                "block_hash",
+                "tx_hash",
+                "log_index",
+                "args",
+            ],
+        ),
+        (
+            "task_proofs",
+            vec![
+                "_id",
+                "nodeId",
+                "slot",
+                "type",
+                "sessionId",
+                "amount",
+                "chunkIndex",
+                "digest",
+                "sig",
+                "ts",
+            ],
+        ),
+        (
+            "work_tally",
+            vec![
+                "_id",
+                "epoch",
+                "entityId",
+                "credits",
+                "liveScore",
+                "rank",
+                "eligible",
+            ],
+        ),
+        (
+            "leader_schedule",
+            vec![
+                "_id",
+                "slot",
+                "epoch",
+                "primary",
+                "fallbacks",
+                "planReason",
+                "result",
+            ],
+        ),
+        (
+            "payouts",
+            vec![
+                "_id",
+                "period",
+                "to_tron",
+                "to_evm",
+                "amount",
+                "router",
+                "status",
+                "txid",
+                "created_at",
+            ],
+        ),
+        ("checkpoints", vec!["_id", "block_number", "block_hash"]),
+    ];
+    for (coll, fields) in spec {
+        let want: BTreeSet<String> = fields.iter().map(|f| f.to_string()).collect();
+        let got: BTreeSet<String> = match &c.raw {
+            Raw::Sqlite(q) => q.column_names(coll).await.unwrap().into_iter().collect(),
+            Raw::Mongo(m) => {
+                use mongodb::bson::{Document, doc};
+                let d = m
+                    .database()
+                    .collection::<Document>(coll)
+                    .find_one(doc! {})
+                    .await
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("no document in {coll}"));
+                d.keys().cloned().collect()
+            }
+        };
+        assert_eq!(got, want, "fields of {coll}");
+    }
+    if let Raw::Mongo(m) = &c.raw {
+        let ix = |coll: &'static str| async move {
+            m.database()
+                .collection::<mongodb::bson::Document>(coll)
+                .list_index_names()
+                .await
+                .unwrap()
+        };
+        assert!(ix("chunks").await.contains(&"session_id_idx".to_string()));
+        assert!(ix("task_proofs").await.contains(&"slot_nodeId".to_string()));
+        assert!(
+            ix("work_tally")
+                .await
+                .contains(&"epoch_entityId".to_string())
+        );
+        assert!(ix("payouts").await.contains(&"period_to_evm".to_string()));
+    }
+}
