@@ -189,7 +189,11 @@ impl MongoStore {
             .unwrap_or_else(|| "lucid".to_owned());
         let client = Client::with_options(copts)?;
         let db = client.database(&dbname);
-        let hello = db.run_command(doc! {"hello": 1}).await?;
+        let hello = match db.run_command(doc! {"hello": 1}).await {
+            Ok(h) => h,
+            // servers before 4.4.2 only know the legacy name
+            Err(_) => db.run_command(doc! {"isMaster": 1}).await?,
+        };
         let replicated =
             hello.get_str("setName").is_ok() || hello.get_str("msg").ok() == Some("isdbgrid");
         let transactions = match opts.transactions {

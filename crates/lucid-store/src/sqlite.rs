@@ -338,7 +338,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl SqliteStore {
     /// `sqlite://PATH` (relative or absolute; `sqlite:///abs/path` also accepted). The file is
-    /// created when missing.
+    /// created when missing. `sqlite::memory:` (or `sqlite://:memory:`) is a private in-memory
+    /// database on a single connection.
     pub async fn open(url: &str) -> Result<Self> {
         let path = url
             .strip_prefix("sqlite://")
@@ -349,6 +350,22 @@ impl SqliteStore {
         let (path, _query) = path.split_once('?').unwrap_or((path, ""));
         if path.is_empty() {
             return Err(StoreError::Invalid(format!("{url:?}: empty SQLite path")));
+        }
+        if path == ":memory:" {
+            // one connection holds the whole database (tests, throw-away runs)
+            let opts = SqliteConnectOptions::from_str("sqlite::memory:")?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(opts)
+                .await?;
+            MIGRATOR.run(&pool).await?;
+            return Ok(SqliteStore {
+                pool,
+                fault: Mutex::new(None),
+            });
         }
         let opts = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)

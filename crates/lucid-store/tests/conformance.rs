@@ -48,6 +48,24 @@ async fn open_rejects_unknown_scheme() {
 }
 
 #[tokio::test]
+async fn open_sqlite_memory() {
+    let s = lucid_store::open(Some("sqlite::memory:"))
+        .await
+        .expect("open");
+    s.put_checkpoint(&lucid_store::Checkpoint {
+        chain_id: 1,
+        block_number: 2,
+        block_hash: "0x00".into(),
+    })
+    .await
+    .expect("write");
+    assert_eq!(
+        s.checkpoint(1).await.expect("read").map(|c| c.block_number),
+        Some(2)
+    );
+}
+
+#[tokio::test]
 async fn open_sqlite_url() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
