@@ -1,10 +1,11 @@
-//! Lucid protocol domain: parameters, session ids, Merkle trees, EIP-712 task proofs and PoOT.
+//! Lucid protocol domain: parameters, models, session ids, Merkle trees, EIP-712 task proofs and PoOT.
 //! Pure: no network, no database, no async runtime.
 //!
 //! Modules:
 //! - [`params`]: SPEC §1 parameters (env or any key/value source), slot/epoch arithmetic.
 //! - [`address`]: EVM address parsing with EIP-55 checksum validation.
 //! - [`session`]: session ids (UUID ↔ bytes32), chunks, BLAKE3 chunking, manifests (JCS), `SessionAnchor`.
+//! - [`models`]: SPEC §5 stored documents (serde names exactly as the SPEC).
 //! - [`merkle`]: SPEC §2 leaves, root, proofs, OpenZeppelin-compatible verification.
 //! - [`proof`]: SPEC §4 task proofs: JSON form, EIP-712, signing, recovery, validation reasons.
 //! - [`ingest`]: streaming JSON Lines proofs → validation → [`poot::Tally`].
@@ -14,6 +15,7 @@
 pub mod address;
 pub mod ingest;
 pub mod merkle;
+pub mod models;
 pub mod params;
 pub mod poot;
 pub mod proof;

@@ -1,0 +1,171 @@
+//! Events/s written in 1,000-event block ranges with their checkpoint.
+//!
+//! `cargo bench -p lucid-store --bench store_bench` — SQLite always; MongoDB when `MONGODB_URI`
+//! is set, or against the SecantusDB *test server* (`<repo>/.venv/bin/secantusd-py`, or
+//! `LUCID_SECANTUSD`) when it is installed (`tools/ensure-venv.sh`). The SecantusDB figure is a
+//! test-server figure, not a MongoDB figure.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use lucid_core::models::{ChainEvent, Checkpoint};
+use lucid_store::mongo::{MongoOptions, MongoStore};
+use lucid_store::sqlite::SqliteStore;
+use lucid_store::{BlockRange, Store};
+use serde_json::json;
+
+const RANGE_EVENTS: u64 = 1_000;
+const EVENTS_PER_BLOCK: u64 = 10;
+
+fn range(chain: u64, n: u64) -> BlockRange {
+    let first = n * (RANGE_EVENTS / EVENTS_PER_BLOCK);
+    let mut events = Vec::with_capacity(RANGE_EVENTS as usize);
+    for i in 0..RANGE_EVENTS {
+        let block = first + i / EVENTS_PER_BLOCK;
+        let log = i % EVENTS_PER_BLOCK;
+        let tx = format!("0x{:064x}", block * 16 + log / 4);
+        events.push(ChainEvent {
+            id: ChainEvent::make_id(chain, &tx, log),
+            chain_id: chain,
+            address: format!("0x{:040x}", 0xa1),
+            event: "ChunkAnchored".into(),
+            block_number: block,
+            block_hash: format!("0x{block:064x}"),
+            tx_hash: tx,
+            log_index: log,
+            args: json!({
+                "sessionId": format!("0x{:032x}{}", block, "0".repeat(32)),
+                "index": log,
+                "chunkHash": format!("0x{:064x}", i + 7),
+            }),
+        });
+    }
+    let last = first + RANGE_EVENTS / EVENTS_PER_BLOCK - 1;
+    BlockRange::events(
+        Checkpoint {
+            chain_id: chain,
+            block_number: last,
+            block_hash: format!("0x{last:064x}"),
+        },
+        events,
+    )
+}
+
+fn bench_store(
+    c: &mut Criterion,
+    label: &str,
+    rt: &tokio::runtime::Runtime,
+    store: Arc<dyn Store>,
+) {
+    let mut g = c.benchmark_group("write_block_range");
+    g.throughput(Throughput::Elements(RANGE_EVENTS));
+    g.sample_size(10);
+    g.sampling_mode(criterion::SamplingMode::Flat);
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(3));
+    let mut n = 0;
+    g.bench_function(label, |b| {
+        b.iter_custom(|iters| {
+            let ranges: Vec<BlockRange> = (0..iters).map(|i| range(1, n + i)).collect();
+            n += iters;
+            let t = Instant::now();
+            rt.block_on(async {
+                for r in &ranges {
+                    store.write_block_range(r).await.unwrap();
+                }
+            });
+            t.elapsed()
+        })
+    });
+    g.finish();
+}
+
+#[derive(Debug)]
+struct Server(Child, PathBuf);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+fn secantus() -> Option<(String, Server)> {
+    let bin = std::env::var("LUCID_SECANTUSD")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/secantusd-py")
+        });
+    if !bin.exists() {
+        eprintln!(
+            "no SecantusDB at {} (run tools/ensure-venv.sh): MongoDB bench skipped",
+            bin.display()
+        );
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let dir = tempfile::tempdir().ok()?.keep();
+    let child = Command::new(&bin)
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--storage-path",
+        ])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let srv = Server(child, dir);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some((
+        format!("mongodb://127.0.0.1:{port}/lucid_bench?directConnection=true"),
+        srv,
+    ))
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let sqlite: Arc<dyn Store> = Arc::new(rt.block_on(SqliteStore::open(&url)).unwrap());
+    bench_store(c, "sqlite_1000_events", &rt, sqlite);
+
+    let (uri, _server, label) = match std::env::var("MONGODB_URI") {
+        Ok(u) if !u.is_empty() => (u, None, "mongodb_1000_events"),
+        _ => match secantus() {
+            Some((u, s)) => (u, Some(s), "mongodb_test_server_secantusdb_1000_events"),
+            None => return,
+        },
+    };
+    let mongo: Arc<dyn Store> = Arc::new(
+        rt.block_on(MongoStore::open(&uri, MongoOptions::from_url(&uri)))
+            .unwrap(),
+    );
+    bench_store(c, label, &rt, mongo);
+}
+
+criterion_group!(store_benches, benches);
+criterion_main!(store_benches);
