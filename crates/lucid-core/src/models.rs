@@ -3,7 +3,7 @@
 //! Pure data: serde only, no I/O. The same structs are the MongoDB documents (`_id` included) and
 //! the rows of the SQLite backend (`lucid-store`).
 //!
-//! Representation rules (see `docs/decisions-store.md`):
+//! Representation rules (see `docs/decisions/store.md`):
 //! - hex strings (addresses, hashes, signatures, tx ids) are lower-case and `0x`-prefixed;
 //! - integers of at most 64 bits are Rust `u64`/`u32`; the stores keep them as signed 64-bit
 //!   integers and refuse values above `i64::MAX` with a typed error (never reached in practice:
@@ -297,7 +297,7 @@ pub enum PayoutRouter {
     Kyc,
 }
 
-/// Life cycle of a payout (SPEC is silent; see `docs/decisions-store.md`).
+/// Life cycle of a payout (SPEC is silent; see `docs/decisions/store.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutStatus {

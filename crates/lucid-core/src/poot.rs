@@ -494,7 +494,7 @@ pub enum ResultReason {
     Primary,
     /// A scheduled fallback anchored the slot.
     Fallback,
-    /// Nothing anchored, or only a node outside the plan (see `docs/decisions-core.md`).
+    /// Nothing anchored, or only a node outside the plan (see `docs/decisions/core.md`).
     Missed,
     /// The plan had no eligible leader.
     NoEligibleLeader,
