@@ -205,3 +205,45 @@ fn merkle_matches_vectors() {
         assert_eq!(got["proofs"], s["proofs"]);
     }
 }
+
+/// SPEC §1 parameters: a flag overrides the environment variable; either is range-checked.
+#[test]
+fn parameter_flags_override_environment() {
+    let chunks = tmp("flags-chunks.json");
+    std::fs::write(
+        &chunks,
+        r#"{"sessionId":"2daabfe0-83a7-4387-ae1b-4dc8cc7b9cc4","chunks":[{"index":0,"chunkHash":"0x0101010101010101010101010101010101010101010101010101010101010101","size":7}]}"#,
+    )
+    .unwrap();
+    let path = chunks.to_str().unwrap();
+
+    let bad_flag = keeper(
+        &["--cooldown-slots", "99", "merkle", "--chunks", path],
+        &[],
+        None,
+    );
+    assert!(!bad_flag.status.success());
+    let err = String::from_utf8_lossy(&bad_flag.stderr);
+    assert!(
+        err.contains("COOLDOWN_SLOTS") && err.contains("8-64"),
+        "{err}"
+    );
+
+    let bad_env = keeper(
+        &["merkle", "--chunks", path],
+        &[("COOLDOWN_SLOTS", "99")],
+        None,
+    );
+    assert!(!bad_env.status.success(), "out-of-range env var accepted");
+
+    let flag_wins = keeper(
+        &["merkle", "--chunks", path, "--cooldown-slots", "12"],
+        &[("COOLDOWN_SLOTS", "99")],
+        None,
+    );
+    assert!(
+        flag_wins.status.success(),
+        "{}",
+        String::from_utf8_lossy(&flag_wins.stderr)
+    );
+}
