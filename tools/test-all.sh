@@ -36,6 +36,7 @@ run gas-snapshot forge snapshot --check --tolerance 1 --no-match-test 'testFuzz|
 run coverage tools/coverage.sh
 
 # Rust: formatting, lints, then every test of the workspace (SQLite and MongoDB store backends).
+run forgefmt forge fmt --check
 run rustfmt cargo fmt --all --check
 run clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 run nextest cargo nextest run --workspace --no-fail-fast --locked
