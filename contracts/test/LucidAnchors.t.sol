@@ -122,7 +122,7 @@ contract LucidAnchorsTest is AnchorsFixture {
         anchors.anchorBatch(1000, b);
     }
 
-    function test_adminCanRenounce() public {
+    function test_renounceRole_adminCanRenounce() public {
         bytes32 role = anchors.DEFAULT_ADMIN_ROLE();
         vm.prank(admin);
         anchors.renounceRole(role, admin);
