@@ -14,6 +14,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The domain enums are stored as they are: one definition each, serialised as the SPEC strings.
+pub use crate::poot::{PlanReason, ResultReason};
+pub use crate::proof::ProofKind;
+
 /// Collection names, exactly as SPEC §5.
 pub mod collections {
     pub const SESSIONS: &str = "sessions";
@@ -140,48 +144,6 @@ impl ChainEvent {
     }
 }
 
-/// Task-proof kinds (SPEC §4), serialised as their names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProofKind {
-    RelayBandwidth,
-    StorageAvailability,
-    ValidationSignature,
-    UptimeBeacon,
-}
-
-impl ProofKind {
-    pub const ALL: [ProofKind; 4] = [
-        ProofKind::RelayBandwidth,
-        ProofKind::StorageAvailability,
-        ProofKind::ValidationSignature,
-        ProofKind::UptimeBeacon,
-    ];
-
-    /// The EIP-712 `uint8 kind`.
-    pub fn code(self) -> u8 {
-        match self {
-            ProofKind::RelayBandwidth => 0,
-            ProofKind::StorageAvailability => 1,
-            ProofKind::ValidationSignature => 2,
-            ProofKind::UptimeBeacon => 3,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProofKind::RelayBandwidth => "relay_bandwidth",
-            ProofKind::StorageAvailability => "storage_availability",
-            ProofKind::ValidationSignature => "validation_signature",
-            ProofKind::UptimeBeacon => "uptime_beacon",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-}
-
 fn nil_uuid() -> String {
     NIL_UUID.to_owned()
 }
@@ -238,38 +200,11 @@ impl WorkTally {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlanReason {
-    Ranked,
-    CooldownRelaxed,
-    NoEligibleLeader,
-}
-
-impl PlanReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanReason::Ranked => "ranked",
-            PlanReason::CooldownRelaxed => "cooldown_relaxed",
-            PlanReason::NoEligibleLeader => "no_eligible_leader",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SlotResultReason {
-    Primary,
-    Fallback,
-    Missed,
-    NoEligibleLeader,
-}
-
 /// Outcome of a slot, read from `SlotAnchored.submitter` after the slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotResult {
     pub winner: Option<String>,
-    pub reason: SlotResultReason,
+    pub reason: ResultReason,
     pub txid: Option<String>,
 }
 
@@ -442,7 +377,7 @@ mod tests {
             "cooldown_relaxed"
         );
         assert_eq!(
-            serde_json::to_value(SlotResultReason::NoEligibleLeader).expect("ser"),
+            serde_json::to_value(ResultReason::NoEligibleLeader).expect("ser"),
             "no_eligible_leader"
         );
     }

@@ -154,6 +154,20 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl Page<Session> {
+    /// Builds a page from a query that fetched up to `limit + 1` sessions, newest first: the extra
+    /// row only says that another page exists, and the cursor points after the last row kept.
+    pub(crate) fn from_overfetch(mut items: Vec<Session>, limit: u32) -> Self {
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|s| encode_cursor(s.started_at, &s.id))
+        } else {
+            None
+        };
+        Page { items, next_cursor }
+    }
+}
+
 /// Query of `events` by name and inclusive block range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventQuery {

@@ -770,7 +770,7 @@ impl Store for MongoStore {
                 ],
             );
         }
-        let mut items: Vec<Session> = self
+        let items: Vec<Session> = self
             .find_all(
                 collections::SESSIONS,
                 filter,
@@ -778,13 +778,7 @@ impl Store for MongoStore {
                 Some(i64::from(limit) + 1),
             )
             .await?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|s| encode_cursor(s.started_at, &s.id))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(Page::from_overfetch(items, limit))
     }
 
     async fn chunks_of_session(&self, session_id: &str) -> Result<Vec<Chunk>> {

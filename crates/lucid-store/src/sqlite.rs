@@ -664,14 +664,8 @@ impl Store for SqliteStore {
             q = q.bind(t).bind(t).bind(id);
         }
         q = q.bind(i64::from(limit) + 1);
-        let mut items: Vec<Session> = self.fetch_all(&SESSIONS, q).await?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|s| encode_cursor(s.started_at, &s.id))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        let items: Vec<Session> = self.fetch_all(&SESSIONS, q).await?;
+        Ok(Page::from_overfetch(items, limit))
     }
 
     async fn chunks_of_session(&self, session_id: &str) -> Result<Vec<Chunk>> {

@@ -341,7 +341,7 @@ pub async fn queries(c: Ctx) {
     let mut done = leader(31);
     done.result = Some(SlotResult {
         winner: Some(addr(2)),
-        reason: SlotResultReason::Fallback,
+        reason: ResultReason::Fallback,
         txid: Some(h32(5)),
     });
     done.primary = None;
@@ -471,7 +471,7 @@ pub async fn rollback_to_block(c: Ctx) {
                 slot: 51,
                 result: SlotResult {
                     winner: Some(addr(1)),
-                    reason: SlotResultReason::Primary,
+                    reason: ResultReason::Primary,
                     txid: Some(tx.clone()),
                 },
             });
@@ -479,7 +479,7 @@ pub async fn rollback_to_block(c: Ctx) {
                 slot: 50,
                 result: SlotResult {
                     winner: None,
-                    reason: SlotResultReason::Missed,
+                    reason: ResultReason::Missed,
                     txid: None,
                 },
             });
