@@ -109,6 +109,35 @@ fn report_invalid(line_no: u64, e: &ProofError) {
     );
 }
 
+/// Logs how far a long ingest has got, at most every [`Progress::EVERY`].
+struct Progress {
+    last: Instant,
+}
+
+impl Progress {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+    fn new() -> Self {
+        Self {
+            last: Instant::now(),
+        }
+    }
+
+    fn tick(&mut self, ing: &Ingest) {
+        if self.last.elapsed() >= Self::EVERY {
+            self.last = Instant::now();
+            let s = ing.stats();
+            tracing::info!(
+                lines = s.lines,
+                valid = s.valid,
+                invalid = s.invalid,
+                out_of_window = s.out_of_range,
+                "reading proofs…"
+            );
+        }
+    }
+}
+
 /// Streams the proof file into the tally of the epoch's window. Lines are read in bounded
 /// batches; with more than one thread, each batch is verified in parallel and then tallied in
 /// input order (so output and stderr reports do not depend on the thread count).
@@ -124,6 +153,7 @@ fn tally_epoch(params: &Params, a: &ProofArgs) -> anyhow::Result<Tally> {
     let range = ing.range();
     let mut input = open(&a.proofs)?;
     let mut line_no: u64 = 0;
+    let mut progress = Progress::new();
     if threads == 1 {
         let mut line = String::new();
         loop {
@@ -135,6 +165,9 @@ fn tally_epoch(params: &Params, a: &ProofArgs) -> anyhow::Result<Tally> {
             line_no += 1;
             if let Err(e) = ing.line(&line) {
                 report_invalid(line_no, &e);
+            }
+            if line_no.is_multiple_of(4096) {
+                progress.tick(&ing);
             }
         }
     } else {
@@ -172,7 +205,9 @@ fn tally_epoch(params: &Params, a: &ProofArgs) -> anyhow::Result<Tally> {
                         .collect();
                     handles
                         .into_iter()
-                        .map(|h| h.join().unwrap_or_default())
+                        // A panic in a verifier thread is a bug: re-raise it rather than
+                        // lose that thread's lines.
+                        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                         .collect()
                 });
             for (l, r) in lines.iter().zip(results.into_iter().flatten()) {
@@ -181,6 +216,7 @@ fn tally_epoch(params: &Params, a: &ProofArgs) -> anyhow::Result<Tally> {
                     report_invalid(line_no, &e);
                 }
             }
+            progress.tick(&ing);
             if filled < batch.len() {
                 break;
             }
