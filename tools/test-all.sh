@@ -22,6 +22,10 @@ run() {
 # count NAME PASS FAIL: adds a runner's own counts to the summary.
 count() { passed=$((passed + ${2:-0})); failed=$((failed + ${3:-0})); }
 
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "cargo-nextest is required (it runs the end-to-end tests one at a time): cargo install cargo-nextest --locked" >&2
+  exit 1
+fi
 run venv tools/ensure-venv.sh
 run vectors node scripts/gen-vectors.mjs --check
 
