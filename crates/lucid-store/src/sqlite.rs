@@ -432,36 +432,30 @@ impl SqliteStore {
     }
 }
 
+/// `ChunkStored`: creates the chunk if unknown, else appends the storer unless present (the
+/// order of `$addToSet` in MongoDB) — one upsert per storer.
 async fn add_storers(conn: &mut SqliteConnection, storers: &[ChunkStorer]) -> Result<()> {
     for s in storers {
         let id = Chunk::make_id(&s.session_id, s.idx);
-        let chunk = Chunk {
-            id: id.clone(),
-            session_id: s.session_id.clone(),
-            idx: s.idx,
-            chunk_hash: s.chunk_hash.clone(),
-            size: s.size,
-            storers: vec![s.storer.clone()],
-        };
-        let n = insert_rows(
-            conn,
-            &CHUNKS,
-            std::slice::from_ref(&chunk),
-            OnConflict::Ignore,
+        sqlx::query(
+            "INSERT INTO chunks (\"_id\", session_id, idx, chunk_hash, size, storers) \
+             VALUES (?, ?, ?, ?, ?, json_array(?)) \
+             ON CONFLICT(\"_id\") DO UPDATE SET storers = CASE \
+               WHEN EXISTS (SELECT 1 FROM json_each(COALESCE(chunks.storers, '[]')) \
+                            WHERE value = json_extract(excluded.storers, '$[0]')) \
+               THEN chunks.storers \
+               ELSE json_insert(COALESCE(chunks.storers, '[]'), '$[#]', \
+                                json_extract(excluded.storers, '$[0]')) END",
         )
-        .await?;
-        if n == 0 {
-            sqlx::query(
-                "UPDATE chunks SET storers = (SELECT json_group_array(value) FROM \
-                 (SELECT value FROM json_each(COALESCE(chunks.storers, '[]')) UNION SELECT ?)) \
-                 WHERE \"_id\" = ?",
-            )
-            .bind(&s.storer)
-            .bind(&id)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| map_write_err(&CHUNKS, e))?;
-        }
+        .bind(&id)
+        .bind(&s.session_id)
+        .bind(i64::from(s.idx))
+        .bind(&s.chunk_hash)
+        .bind(i64_of("chunks", &id, "size", s.size)?)
+        .bind(&s.storer)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| map_write_err(&CHUNKS, e))?;
     }
     Ok(())
 }
