@@ -12,7 +12,7 @@ use mongodb::bson::{Bson, Document, doc};
 use mongodb::error::{
     ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT, WriteFailure,
 };
-use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -507,12 +507,17 @@ impl MongoStore {
         }
         for (chunk_id, storers) in &d.storers {
             let list: Vec<&str> = storers.iter().map(String::as_str).collect();
+            // one round trip: the document as it was tells how many storers the pull removed
             let before = s!(
                 sess,
                 self.coll(collections::CHUNKS)
-                    .find_one(doc! {"_id": chunk_id})
+                    .find_one_and_update(
+                        doc! {"_id": chunk_id},
+                        doc! {"$pull": {"storers": {"$in": list}}}
+                    )
+                    .return_document(ReturnDocument::Before)
             )?;
-            let had = before
+            rep.storers_removed += before
                 .as_ref()
                 .and_then(|b| b.get_array("storers").ok())
                 .map(|a| {
@@ -521,14 +526,6 @@ impl MongoStore {
                         .count() as u64
                 })
                 .unwrap_or(0);
-            s!(
-                sess,
-                self.coll(collections::CHUNKS).update_one(
-                    doc! {"_id": chunk_id},
-                    doc! {"$pull": {"storers": {"$in": list}}}
-                )
-            )?;
-            rep.storers_removed += had;
         }
         rep.events_deleted = s!(
             sess,
