@@ -550,9 +550,11 @@ impl Store for SqliteStore {
         let chain = i64_of("events", "-", "chain_id", chain_id)?;
         let from = i64::try_from(from_block).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows = sqlx::query(AssertSqlSafe(
-            EVENTS.select("WHERE chain_id = ? AND block_number >= ?"),
-        ))
+        // the removed events themselves tell what to undo: one DELETE … RETURNING, no SELECT first
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM events WHERE chain_id = ? AND block_number >= ? RETURNING {}",
+            EVENTS.col_list()
+        )))
         .bind(chain)
         .bind(from)
         .fetch_all(&mut *tx)
@@ -563,41 +565,38 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         let d = derive_rollback(&events);
         let mut rep = RollbackReport {
-            events_deleted: sqlx::query(
-                "DELETE FROM events WHERE chain_id = ? AND block_number >= ?",
-            )
-            .bind(chain)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
+            events_deleted: events.len() as u64,
             ..Default::default()
         };
-        for txh in &d.tx_hashes {
-            rep.sessions_reset += sqlx::query(
-                "UPDATE sessions SET status = 'pending', slot = NULL, anchor_txid = NULL, \
-                 block_number = NULL, block_hash = NULL, gas_used = NULL WHERE anchor_txid = ?",
-            )
-            .bind(txh)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            rep.slot_results_cleared += sqlx::query(
-                "UPDATE leader_schedule SET result = NULL \
-                 WHERE result IS NOT NULL AND json_valid(result) AND json_extract(result, '$.txid') = ?",
-            )
-            .bind(txh)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            rep.payouts_reset += sqlx::query(
-                "UPDATE payouts SET status = 'sent' WHERE txid = ? AND status = 'paid'",
-            )
-            .bind(txh)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
+        // one statement per derived collection: the tx hashes are bound as one JSON array
+        let txs =
+            serde_json::to_string(&d.tx_hashes).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        rep.sessions_reset = sqlx::query(
+            "UPDATE sessions SET status = 'pending', slot = NULL, anchor_txid = NULL, \
+             block_number = NULL, block_hash = NULL, gas_used = NULL \
+             WHERE anchor_txid IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&txs)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        rep.slot_results_cleared = sqlx::query(
+            "UPDATE leader_schedule SET result = NULL \
+             WHERE result IS NOT NULL AND json_valid(result) \
+             AND json_extract(result, '$.txid') IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&txs)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        rep.payouts_reset = sqlx::query(
+            "UPDATE payouts SET status = 'sent' \
+             WHERE status = 'paid' AND txid IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&txs)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         for (chunk_id, storers) in &d.storers {
             for s in storers {
                 rep.storers_removed += sqlx::query(
