@@ -327,6 +327,16 @@ pub(crate) fn derive_rollback(events: &[ChainEvent]) -> Derived {
     d
 }
 
+/// `v` as the stored signed 64-bit integer, or [`StoreError::OutOfRange`].
+pub(crate) fn i64_of(collection: &str, id: &str, field: &str, v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| out_of_range(collection, id, field))
+}
+
+/// `v` as a stored signed 64-bit bound of a query, saturated: no stored value exceeds `i64::MAX`.
+pub(crate) fn sat(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
 pub(crate) fn out_of_range(collection: &str, id: &str, field: &str) -> StoreError {
     StoreError::OutOfRange {
         collection: collection.to_owned(),

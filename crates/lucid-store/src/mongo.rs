@@ -158,14 +158,6 @@ fn from_doc<T: DeserializeOwned>(collection: &str, d: Document) -> Result<T> {
     })
 }
 
-fn i64_of(collection: &str, field: &str, v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|_| out_of_range(collection, "-", field))
-}
-
-fn sat(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
 /// Runs a driver action with or without the session.
 macro_rules! s {
     ($sess:expr, $action:expr) => {
@@ -386,7 +378,7 @@ impl MongoStore {
         let c = self.coll(coll);
         for st in storers {
             let id = Chunk::make_id(&st.session_id, st.idx);
-            let size = i64_of(coll, "size", st.size)?;
+            let size = i64_of(coll, &id, "size", st.size)?;
             let mut tries = 0;
             loop {
                 let r = s!(
@@ -424,7 +416,7 @@ impl MongoStore {
             s!(
                 sess,
                 c.update_one(
-                    doc! {"_id": i64_of(coll, "slot", r.slot)?},
+                    doc! {"_id": i64_of(coll, "-", "slot", r.slot)?},
                     doc! {"$set": {"result": res}}
                 )
             )
@@ -694,7 +686,7 @@ impl Store for MongoStore {
         checkpoint: Option<&Checkpoint>,
     ) -> Result<RollbackReport> {
         check_rollback_args(chain_id, from_block, checkpoint)?;
-        let chain = i64_of(collections::EVENTS, "chain_id", chain_id)?;
+        let chain = i64_of(collections::EVENTS, "-", "chain_id", chain_id)?;
         let from = sat(from_block);
         // Read outside the transaction: one indexer writes a chain, so nothing races this.
         let events: Vec<ChainEvent> = self
@@ -794,7 +786,7 @@ impl Store for MongoStore {
             "block_number": {"$gte": sat(q.from_block), "$lte": sat(q.to_block)},
         };
         if let Some(c) = q.chain_id {
-            filter.insert("chain_id", i64_of(collections::EVENTS, "chain_id", c)?);
+            filter.insert("chain_id", i64_of(collections::EVENTS, "-", "chain_id", c)?);
         }
         self.find_all(
             collections::EVENTS,
@@ -824,7 +816,7 @@ impl Store for MongoStore {
         let mut rows: Vec<WorkTally> = self
             .find_all(
                 collections::WORK_TALLY,
-                doc! {"epoch": i64_of(collections::WORK_TALLY, "epoch", epoch)?},
+                doc! {"epoch": i64_of(collections::WORK_TALLY, "-", "epoch", epoch)?},
                 doc! {"rank": 1, "entityId": 1},
                 None,
             )
@@ -867,7 +859,7 @@ impl Store for MongoStore {
     async fn checkpoint(&self, chain_id: u64) -> Result<Option<Checkpoint>> {
         self.find_one(
             collections::CHECKPOINTS,
-            doc! {"_id": i64_of(collections::CHECKPOINTS, "_id", chain_id)?},
+            doc! {"_id": i64_of(collections::CHECKPOINTS, "-", "_id", chain_id)?},
         )
         .await
     }

@@ -323,10 +323,6 @@ async fn insert_rows<T: Serialize>(
     Ok(affected)
 }
 
-fn i64_of(collection: &str, id: &str, field: &str, v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|_| out_of_range(collection, id, field))
-}
-
 /// The SQLite store.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -548,7 +544,7 @@ impl Store for SqliteStore {
     ) -> Result<RollbackReport> {
         check_rollback_args(chain_id, from_block, checkpoint)?;
         let chain = i64_of("events", "-", "chain_id", chain_id)?;
-        let from = i64::try_from(from_block).unwrap_or(i64::MAX);
+        let from = sat(from_block);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         // the removed events themselves tell what to undo: one DELETE … RETURNING, no SELECT first
         let rows = sqlx::query(AssertSqlSafe(format!(
@@ -670,8 +666,8 @@ impl Store for SqliteStore {
     }
 
     async fn events(&self, eq: &EventQuery) -> Result<Vec<ChainEvent>> {
-        let from = i64::try_from(eq.from_block).unwrap_or(i64::MAX);
-        let to = i64::try_from(eq.to_block).unwrap_or(i64::MAX);
+        let from = sat(eq.from_block);
+        let to = sat(eq.to_block);
         let q = match eq.chain_id {
             Some(c) => sqlx::query(AssertSqlSafe(EVENTS.select(
                 "WHERE chain_id = ? AND event = ? AND block_number BETWEEN ? AND ? \
@@ -697,8 +693,8 @@ impl Store for SqliteStore {
         let q = sqlx::query(AssertSqlSafe(
             TASK_PROOFS.select("WHERE slot >= ? AND slot < ? ORDER BY slot, \"nodeId\", \"_id\""),
         ))
-        .bind(i64::try_from(from_slot).unwrap_or(i64::MAX))
-        .bind(i64::try_from(to_slot).unwrap_or(i64::MAX));
+        .bind(sat(from_slot))
+        .bind(sat(to_slot));
         self.fetch_all(&TASK_PROOFS, q).await
     }
 
@@ -714,8 +710,8 @@ impl Store for SqliteStore {
         let q = sqlx::query(AssertSqlSafe(
             LEADER_SCHEDULE.select("WHERE \"_id\" >= ? AND \"_id\" < ? ORDER BY \"_id\""),
         ))
-        .bind(i64::try_from(from_slot).unwrap_or(i64::MAX))
-        .bind(i64::try_from(to_slot).unwrap_or(i64::MAX));
+        .bind(sat(from_slot))
+        .bind(sat(to_slot));
         self.fetch_all(&LEADER_SCHEDULE, q).await
     }
 
