@@ -350,8 +350,19 @@ impl MongoStore {
             s!(sess, c.insert_many(&docs)).map_err(|e| map_err(coll, e))?;
             return Ok(());
         }
-        match c.insert_many(&docs).ordered(false).await {
-            Ok(_) => Ok(()),
+        let dups = self.insert_unordered(coll, &docs).await?;
+        let again = dups
+            .into_iter()
+            .filter_map(|i| docs.get(i).cloned())
+            .collect();
+        self.upsert_docs(&mut None, coll, again).await
+    }
+
+    /// Unordered `insert_many`: the indexes of the documents a duplicate key refused; any other
+    /// failure is an error.
+    async fn insert_unordered(&self, coll: &str, docs: &[Document]) -> Result<Vec<usize>> {
+        match self.coll(coll).insert_many(docs).ordered(false).await {
+            Ok(_) => Ok(Vec::new()),
             Err(e) => {
                 let ErrorKind::InsertMany(im) = e.kind.as_ref() else {
                     return Err(map_err(coll, e));
@@ -359,16 +370,14 @@ impl MongoStore {
                 if im.write_concern_error.is_some() {
                     return Err(map_err(coll, e));
                 }
-                let mut again = Vec::new();
+                let mut dups = Vec::new();
                 for w in im.write_errors.iter().flatten() {
                     if w.code != DUP_KEY {
                         return Err(map_err(coll, e.clone()));
                     }
-                    if let Some(d) = docs.get(w.index) {
-                        again.push(d.clone());
-                    }
+                    dups.push(w.index);
                 }
-                self.upsert_docs(&mut None, coll, again).await
+                Ok(dups)
             }
         }
     }
@@ -595,32 +604,11 @@ impl Store for MongoStore {
             .iter()
             .map(|p| to_doc(coll, p))
             .collect::<Result<Vec<_>>>()?;
-        let n = docs.len() as u64;
-        match self.coll(coll).insert_many(&docs).ordered(false).await {
-            Ok(_) => Ok(ProofBatchOutcome {
-                inserted: n,
-                duplicates: 0,
-            }),
-            Err(e) => {
-                let ErrorKind::InsertMany(im) = e.kind.as_ref() else {
-                    return Err(map_err(coll, e));
-                };
-                if im.write_concern_error.is_some() {
-                    return Err(map_err(coll, e));
-                }
-                let mut dups = 0;
-                for w in im.write_errors.iter().flatten() {
-                    if w.code != DUP_KEY {
-                        return Err(map_err(coll, e.clone()));
-                    }
-                    dups += 1;
-                }
-                Ok(ProofBatchOutcome {
-                    inserted: n - dups,
-                    duplicates: dups,
-                })
-            }
-        }
+        let dups = self.insert_unordered(coll, &docs).await?.len() as u64;
+        Ok(ProofBatchOutcome {
+            inserted: docs.len() as u64 - dups,
+            duplicates: dups,
+        })
     }
     async fn put_tally(&self, rows: &[WorkTally]) -> Result<()> {
         self.put(collections::WORK_TALLY, rows).await
