@@ -168,6 +168,53 @@ macro_rules! s {
     };
 }
 
+/// Runs `$ops` (given `$sess: &mut Sess`) in a transaction of `$store` and returns its value from
+/// the enclosing function: the whole transaction again on a transient error, the commit again
+/// when its result is unknown, up to [`TX_ATTEMPTS`] attempts in all. (A macro, not an async
+/// closure: the trait's futures must be `Send` for every session lifetime.)
+macro_rules! in_transaction {
+    ($store:expr, |$sess:ident| $ops:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut session = $store.client.start_session().await?;
+            session.start_transaction().await?;
+            let r = {
+                let mut s: Sess<'_> = Some(&mut session);
+                let $sess = &mut s;
+                $ops
+            };
+            match r {
+                Ok(v) => loop {
+                    match session.commit_transaction().await {
+                        Ok(()) => return Ok(v),
+                        Err(e)
+                            if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                                && attempt < TX_ATTEMPTS =>
+                        {
+                            attempt += 1;
+                        }
+                        Err(e)
+                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                                && attempt < TX_ATTEMPTS =>
+                        {
+                            break;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                },
+                Err(e) => {
+                    let _ = session.abort_transaction().await;
+                    if !(transient(&e) && attempt < TX_ATTEMPTS) {
+                        return Err(e);
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
+        }
+    }};
+}
+
 type Sess<'a> = Option<&'a mut ClientSession>;
 
 impl MongoStore {
@@ -628,43 +675,7 @@ impl Store for MongoStore {
         if !self.transactions {
             return self.range_ops(&mut None, range, fault).await;
         }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut session = self.client.start_session().await?;
-            session.start_transaction().await?;
-            let r = {
-                let mut sess: Sess<'_> = Some(&mut session);
-                self.range_ops(&mut sess, range, fault).await
-            };
-            match r {
-                Ok(()) => loop {
-                    match session.commit_transaction().await {
-                        Ok(()) => return Ok(()),
-                        Err(e)
-                            if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                                && attempt < TX_ATTEMPTS =>
-                        {
-                            attempt += 1;
-                        }
-                        Err(e)
-                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                                && attempt < TX_ATTEMPTS =>
-                        {
-                            break;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                },
-                Err(e) => {
-                    let _ = session.abort_transaction().await;
-                    if !(transient(&e) && attempt < TX_ATTEMPTS) {
-                        return Err(e);
-                    }
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
-        }
+        in_transaction!(self, |sess| self.range_ops(sess, range, fault).await)
     }
 
     async fn rollback(
@@ -691,34 +702,9 @@ impl Store for MongoStore {
                 .rollback_ops(&mut None, chain, from, &d, checkpoint)
                 .await;
         }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut session = self.client.start_session().await?;
-            session.start_transaction().await?;
-            let r = {
-                let mut sess: Sess<'_> = Some(&mut session);
-                self.rollback_ops(&mut sess, chain, from, &d, checkpoint)
-                    .await
-            };
-            match r {
-                Ok(rep) => match session.commit_transaction().await {
-                    Ok(()) => return Ok(rep),
-                    Err(e)
-                        if (e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                            || e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT))
-                            && attempt < TX_ATTEMPTS => {}
-                    Err(e) => return Err(e.into()),
-                },
-                Err(e) => {
-                    let _ = session.abort_transaction().await;
-                    if !(transient(&e) && attempt < TX_ATTEMPTS) {
-                        return Err(e);
-                    }
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
-        }
+        in_transaction!(self, |sess| self
+            .rollback_ops(sess, chain, from, &d, checkpoint)
+            .await)
     }
 
     async fn session(&self, id: &str) -> Result<Option<Session>> {
