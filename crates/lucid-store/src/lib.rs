@@ -310,15 +310,15 @@ pub(crate) fn derive_rollback(events: &[ChainEvent]) -> Derived {
         d.tx_hashes.insert(e.tx_hash.clone());
         if e.event == "ChunkStored" {
             let sid = e.args.get("sessionId").and_then(|v| v.as_str());
-            let idx = e.args.get("index").and_then(|v| {
-                v.as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            let idx = e.args.get("index").and_then(|v| match v {
+                serde_json::Value::String(s) => s.parse::<u32>().ok(),
+                v => v.as_u64().and_then(|i| u32::try_from(i).ok()),
             });
             let storer = e.args.get("storer").and_then(|v| v.as_str());
             if let (Some(sid), Some(idx), Some(storer)) = (sid, idx, storer) {
                 let sid = session_uuid_from_bytes32(sid).unwrap_or_else(|| sid.to_owned());
                 d.storers
-                    .entry(format!("{sid}:{idx}"))
+                    .entry(Chunk::make_id(&sid, idx))
                     .or_default()
                     .insert(storer.to_ascii_lowercase());
             }
