@@ -376,7 +376,21 @@ impl MongoStore {
             .iter()
             .map(|t| to_doc(coll, t))
             .collect::<Result<Vec<_>>>()?;
-        self.upsert_docs(&mut None, coll, docs).await
+        self.insert_or_replace(coll, docs).await
+    }
+
+    /// Idempotent replace-by-`_id` outside a transaction: one unordered `insert_many`, then a
+    /// replace of the documents whose `_id` already existed.
+    async fn insert_or_replace(&self, coll: &str, docs: Vec<Document>) -> Result<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let dups = self.insert_unordered(coll, &docs).await?;
+        let again = dups
+            .into_iter()
+            .filter_map(|i| docs.get(i).cloned())
+            .collect();
+        self.upsert_docs(&mut None, coll, again).await
     }
 
     /// Events of a range: inside a transaction delete-then-insert (replace semantics, atomic);
@@ -397,12 +411,7 @@ impl MongoStore {
             s!(sess, c.insert_many(&docs)).map_err(|e| map_err(coll, e))?;
             return Ok(());
         }
-        let dups = self.insert_unordered(coll, &docs).await?;
-        let again = dups
-            .into_iter()
-            .filter_map(|i| docs.get(i).cloned())
-            .collect();
-        self.upsert_docs(&mut None, coll, again).await
+        self.insert_or_replace(coll, docs).await
     }
 
     /// Unordered `insert_many`: the indexes of the documents a duplicate key refused; any other
