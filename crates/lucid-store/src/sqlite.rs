@@ -136,7 +136,8 @@ const CHECKPOINTS: Table = Table {
     cols: &[("_id", Int), ("block_number", Int), ("block_hash", Text)],
 };
 
-/// Rows per multi-row INSERT statement (9 columns × 100 = 900 bound parameters).
+/// Rows per multi-row INSERT statement (at most 12 columns × 100 = 1200 bound parameters, far
+/// below SQLite's limit of 32766).
 const ROWS_PER_STMT: usize = 100;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
