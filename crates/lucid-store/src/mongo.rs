@@ -107,8 +107,15 @@ fn map_err(collection: &str, e: mongodb::error::Error) -> StoreError {
     }
 }
 
+/// A duplicate key on the `_id` index (a lost race of two upserts), not on another unique index.
 fn is_id_dup(e: &mongodb::error::Error) -> bool {
-    matches!(write_error_code(e), Some((DUP_KEY, m)) if m.contains("_id"))
+    matches!(write_error_code(e), Some((DUP_KEY, m)) if is_id_index_msg(&m))
+}
+
+/// `E11000 … index: <name> dup key: …`: whether `<name>` is `_id_`. (Matching `_id` anywhere
+/// also caught e.g. `session_id_idx`, retrying a real unique-index violation as a race.)
+fn is_id_index_msg(msg: &str) -> bool {
+    msg.contains(" index: _id_ ")
 }
 
 fn too_big(v: &serde_json::Value) -> Option<String> {
@@ -851,5 +858,20 @@ impl Store for MongoStore {
         if let Ok(mut f) = self.fault.lock() {
             *f = fault;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_id_index_msg;
+
+    #[test]
+    fn id_index_dup_message() {
+        assert!(is_id_index_msg(
+            "E11000 duplicate key error collection: lucid.sessions index: _id_ dup key: { _id: \"a\" }"
+        ));
+        assert!(!is_id_index_msg(
+            "E11000 duplicate key error collection: lucid.chunks index: session_id_idx dup key: { session_id: \"a\", idx: 0 }"
+        ));
     }
 }
