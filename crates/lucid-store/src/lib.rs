@@ -310,21 +310,31 @@ pub(crate) fn derive_rollback(events: &[ChainEvent]) -> Derived {
         d.tx_hashes.insert(e.tx_hash.clone());
         if e.event == "ChunkStored" {
             let sid = e.args.get("sessionId").and_then(|v| v.as_str());
-            let idx = e.args.get("index").and_then(|v| {
-                v.as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            let idx = e.args.get("index").and_then(|v| match v {
+                serde_json::Value::String(s) => s.parse::<u32>().ok(),
+                v => v.as_u64().and_then(|i| u32::try_from(i).ok()),
             });
             let storer = e.args.get("storer").and_then(|v| v.as_str());
             if let (Some(sid), Some(idx), Some(storer)) = (sid, idx, storer) {
                 let sid = session_uuid_from_bytes32(sid).unwrap_or_else(|| sid.to_owned());
                 d.storers
-                    .entry(format!("{sid}:{idx}"))
+                    .entry(Chunk::make_id(&sid, idx))
                     .or_default()
                     .insert(storer.to_ascii_lowercase());
             }
         }
     }
     d
+}
+
+/// `v` as the stored signed 64-bit integer, or [`StoreError::OutOfRange`].
+pub(crate) fn i64_of(collection: &str, id: &str, field: &str, v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| out_of_range(collection, id, field))
+}
+
+/// `v` as a stored signed 64-bit bound of a query, saturated: no stored value exceeds `i64::MAX`.
+pub(crate) fn sat(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 pub(crate) fn out_of_range(collection: &str, id: &str, field: &str) -> StoreError {

@@ -12,7 +12,7 @@ use mongodb::bson::{Bson, Document, doc};
 use mongodb::error::{
     ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT, WriteFailure,
 };
-use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -107,8 +107,15 @@ fn map_err(collection: &str, e: mongodb::error::Error) -> StoreError {
     }
 }
 
+/// A duplicate key on the `_id` index (a lost race of two upserts), not on another unique index.
 fn is_id_dup(e: &mongodb::error::Error) -> bool {
-    matches!(write_error_code(e), Some((DUP_KEY, m)) if m.contains("_id"))
+    matches!(write_error_code(e), Some((DUP_KEY, m)) if is_id_index_msg(&m))
+}
+
+/// `E11000 … index: <name> dup key: …`: whether `<name>` is `_id_`. (Matching `_id` anywhere
+/// also caught e.g. `session_id_idx`, retrying a real unique-index violation as a race.)
+fn is_id_index_msg(msg: &str) -> bool {
+    msg.contains(" index: _id_ ")
 }
 
 fn too_big(v: &serde_json::Value) -> Option<String> {
@@ -158,14 +165,6 @@ fn from_doc<T: DeserializeOwned>(collection: &str, d: Document) -> Result<T> {
     })
 }
 
-fn i64_of(collection: &str, field: &str, v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|_| out_of_range(collection, "-", field))
-}
-
-fn sat(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
 /// Runs a driver action with or without the session.
 macro_rules! s {
     ($sess:expr, $action:expr) => {
@@ -174,6 +173,53 @@ macro_rules! s {
             None => $action.await,
         }
     };
+}
+
+/// Runs `$ops` (given `$sess: &mut Sess`) in a transaction of `$store` and returns its value from
+/// the enclosing function: the whole transaction again on a transient error, the commit again
+/// when its result is unknown, up to [`TX_ATTEMPTS`] attempts in all. (A macro, not an async
+/// closure: the trait's futures must be `Send` for every session lifetime.)
+macro_rules! in_transaction {
+    ($store:expr, |$sess:ident| $ops:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut session = $store.client.start_session().await?;
+            session.start_transaction().await?;
+            let r = {
+                let mut s: Sess<'_> = Some(&mut session);
+                let $sess = &mut s;
+                $ops
+            };
+            match r {
+                Ok(v) => loop {
+                    match session.commit_transaction().await {
+                        Ok(()) => return Ok(v),
+                        Err(e)
+                            if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                                && attempt < TX_ATTEMPTS =>
+                        {
+                            attempt += 1;
+                        }
+                        Err(e)
+                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                                && attempt < TX_ATTEMPTS =>
+                        {
+                            break;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                },
+                Err(e) => {
+                    let _ = session.abort_transaction().await;
+                    if !(transient(&e) && attempt < TX_ATTEMPTS) {
+                        return Err(e);
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
+        }
+    }};
 }
 
 type Sess<'a> = Option<&'a mut ClientSession>;
@@ -337,7 +383,21 @@ impl MongoStore {
             .iter()
             .map(|t| to_doc(coll, t))
             .collect::<Result<Vec<_>>>()?;
-        self.upsert_docs(&mut None, coll, docs).await
+        self.insert_or_replace(coll, docs).await
+    }
+
+    /// Idempotent replace-by-`_id` outside a transaction: one unordered `insert_many`, then a
+    /// replace of the documents whose `_id` already existed.
+    async fn insert_or_replace(&self, coll: &str, docs: Vec<Document>) -> Result<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let dups = self.insert_unordered(coll, &docs).await?;
+        let again = dups
+            .into_iter()
+            .filter_map(|i| docs.get(i).cloned())
+            .collect();
+        self.upsert_docs(&mut None, coll, again).await
     }
 
     /// Events of a range: inside a transaction delete-then-insert (replace semantics, atomic);
@@ -358,8 +418,14 @@ impl MongoStore {
             s!(sess, c.insert_many(&docs)).map_err(|e| map_err(coll, e))?;
             return Ok(());
         }
-        match c.insert_many(&docs).ordered(false).await {
-            Ok(_) => Ok(()),
+        self.insert_or_replace(coll, docs).await
+    }
+
+    /// Unordered `insert_many`: the indexes of the documents a duplicate key refused; any other
+    /// failure is an error.
+    async fn insert_unordered(&self, coll: &str, docs: &[Document]) -> Result<Vec<usize>> {
+        match self.coll(coll).insert_many(docs).ordered(false).await {
+            Ok(_) => Ok(Vec::new()),
             Err(e) => {
                 let ErrorKind::InsertMany(im) = e.kind.as_ref() else {
                     return Err(map_err(coll, e));
@@ -367,16 +433,14 @@ impl MongoStore {
                 if im.write_concern_error.is_some() {
                     return Err(map_err(coll, e));
                 }
-                let mut again = Vec::new();
+                let mut dups = Vec::new();
                 for w in im.write_errors.iter().flatten() {
                     if w.code != DUP_KEY {
                         return Err(map_err(coll, e.clone()));
                     }
-                    if let Some(d) = docs.get(w.index) {
-                        again.push(d.clone());
-                    }
+                    dups.push(w.index);
                 }
-                self.upsert_docs(&mut None, coll, again).await
+                Ok(dups)
             }
         }
     }
@@ -386,7 +450,7 @@ impl MongoStore {
         let c = self.coll(coll);
         for st in storers {
             let id = Chunk::make_id(&st.session_id, st.idx);
-            let size = i64_of(coll, "size", st.size)?;
+            let size = i64_of(coll, &id, "size", st.size)?;
             let mut tries = 0;
             loop {
                 let r = s!(
@@ -424,7 +488,7 @@ impl MongoStore {
             s!(
                 sess,
                 c.update_one(
-                    doc! {"_id": i64_of(coll, "slot", r.slot)?},
+                    doc! {"_id": i64_of(coll, "-", "slot", r.slot)?},
                     doc! {"$set": {"result": res}}
                 )
             )
@@ -507,12 +571,17 @@ impl MongoStore {
         }
         for (chunk_id, storers) in &d.storers {
             let list: Vec<&str> = storers.iter().map(String::as_str).collect();
+            // one round trip: the document as it was tells how many storers the pull removed
             let before = s!(
                 sess,
                 self.coll(collections::CHUNKS)
-                    .find_one(doc! {"_id": chunk_id})
+                    .find_one_and_update(
+                        doc! {"_id": chunk_id},
+                        doc! {"$pull": {"storers": {"$in": list}}}
+                    )
+                    .return_document(ReturnDocument::Before)
             )?;
-            let had = before
+            rep.storers_removed += before
                 .as_ref()
                 .and_then(|b| b.get_array("storers").ok())
                 .map(|a| {
@@ -521,14 +590,6 @@ impl MongoStore {
                         .count() as u64
                 })
                 .unwrap_or(0);
-            s!(
-                sess,
-                self.coll(collections::CHUNKS).update_one(
-                    doc! {"_id": chunk_id},
-                    doc! {"$pull": {"storers": {"$in": list}}}
-                )
-            )?;
-            rep.storers_removed += had;
         }
         rep.events_deleted = s!(
             sess,
@@ -606,32 +667,11 @@ impl Store for MongoStore {
             .iter()
             .map(|p| to_doc(coll, p))
             .collect::<Result<Vec<_>>>()?;
-        let n = docs.len() as u64;
-        match self.coll(coll).insert_many(&docs).ordered(false).await {
-            Ok(_) => Ok(ProofBatchOutcome {
-                inserted: n,
-                duplicates: 0,
-            }),
-            Err(e) => {
-                let ErrorKind::InsertMany(im) = e.kind.as_ref() else {
-                    return Err(map_err(coll, e));
-                };
-                if im.write_concern_error.is_some() {
-                    return Err(map_err(coll, e));
-                }
-                let mut dups = 0;
-                for w in im.write_errors.iter().flatten() {
-                    if w.code != DUP_KEY {
-                        return Err(map_err(coll, e.clone()));
-                    }
-                    dups += 1;
-                }
-                Ok(ProofBatchOutcome {
-                    inserted: n - dups,
-                    duplicates: dups,
-                })
-            }
-        }
+        let dups = self.insert_unordered(coll, &docs).await?.len() as u64;
+        Ok(ProofBatchOutcome {
+            inserted: docs.len() as u64 - dups,
+            duplicates: dups,
+        })
     }
     async fn put_tally(&self, rows: &[WorkTally]) -> Result<()> {
         self.put(collections::WORK_TALLY, rows).await
@@ -651,43 +691,7 @@ impl Store for MongoStore {
         if !self.transactions {
             return self.range_ops(&mut None, range, fault).await;
         }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut session = self.client.start_session().await?;
-            session.start_transaction().await?;
-            let r = {
-                let mut sess: Sess<'_> = Some(&mut session);
-                self.range_ops(&mut sess, range, fault).await
-            };
-            match r {
-                Ok(()) => loop {
-                    match session.commit_transaction().await {
-                        Ok(()) => return Ok(()),
-                        Err(e)
-                            if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                                && attempt < TX_ATTEMPTS =>
-                        {
-                            attempt += 1;
-                        }
-                        Err(e)
-                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                                && attempt < TX_ATTEMPTS =>
-                        {
-                            break;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                },
-                Err(e) => {
-                    let _ = session.abort_transaction().await;
-                    if !(transient(&e) && attempt < TX_ATTEMPTS) {
-                        return Err(e);
-                    }
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
-        }
+        in_transaction!(self, |sess| self.range_ops(sess, range, fault).await)
     }
 
     async fn rollback(
@@ -697,7 +701,7 @@ impl Store for MongoStore {
         checkpoint: Option<&Checkpoint>,
     ) -> Result<RollbackReport> {
         check_rollback_args(chain_id, from_block, checkpoint)?;
-        let chain = i64_of(collections::EVENTS, "chain_id", chain_id)?;
+        let chain = i64_of(collections::EVENTS, "-", "chain_id", chain_id)?;
         let from = sat(from_block);
         // Read outside the transaction: one indexer writes a chain, so nothing races this.
         let events: Vec<ChainEvent> = self
@@ -714,34 +718,9 @@ impl Store for MongoStore {
                 .rollback_ops(&mut None, chain, from, &d, checkpoint)
                 .await;
         }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut session = self.client.start_session().await?;
-            session.start_transaction().await?;
-            let r = {
-                let mut sess: Sess<'_> = Some(&mut session);
-                self.rollback_ops(&mut sess, chain, from, &d, checkpoint)
-                    .await
-            };
-            match r {
-                Ok(rep) => match session.commit_transaction().await {
-                    Ok(()) => return Ok(rep),
-                    Err(e)
-                        if (e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                            || e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT))
-                            && attempt < TX_ATTEMPTS => {}
-                    Err(e) => return Err(e.into()),
-                },
-                Err(e) => {
-                    let _ = session.abort_transaction().await;
-                    if !(transient(&e) && attempt < TX_ATTEMPTS) {
-                        return Err(e);
-                    }
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
-        }
+        in_transaction!(self, |sess| self
+            .rollback_ops(sess, chain, from, &d, checkpoint)
+            .await)
     }
 
     async fn session(&self, id: &str) -> Result<Option<Session>> {
@@ -797,7 +776,7 @@ impl Store for MongoStore {
             "block_number": {"$gte": sat(q.from_block), "$lte": sat(q.to_block)},
         };
         if let Some(c) = q.chain_id {
-            filter.insert("chain_id", i64_of(collections::EVENTS, "chain_id", c)?);
+            filter.insert("chain_id", i64_of(collections::EVENTS, "-", "chain_id", c)?);
         }
         self.find_all(
             collections::EVENTS,
@@ -827,7 +806,7 @@ impl Store for MongoStore {
         let mut rows: Vec<WorkTally> = self
             .find_all(
                 collections::WORK_TALLY,
-                doc! {"epoch": i64_of(collections::WORK_TALLY, "epoch", epoch)?},
+                doc! {"epoch": i64_of(collections::WORK_TALLY, "-", "epoch", epoch)?},
                 doc! {"rank": 1, "entityId": 1},
                 None,
             )
@@ -870,7 +849,7 @@ impl Store for MongoStore {
     async fn checkpoint(&self, chain_id: u64) -> Result<Option<Checkpoint>> {
         self.find_one(
             collections::CHECKPOINTS,
-            doc! {"_id": i64_of(collections::CHECKPOINTS, "_id", chain_id)?},
+            doc! {"_id": i64_of(collections::CHECKPOINTS, "-", "_id", chain_id)?},
         )
         .await
     }
@@ -879,5 +858,20 @@ impl Store for MongoStore {
         if let Ok(mut f) = self.fault.lock() {
             *f = fault;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_id_index_msg;
+
+    #[test]
+    fn id_index_dup_message() {
+        assert!(is_id_index_msg(
+            "E11000 duplicate key error collection: lucid.sessions index: _id_ dup key: { _id: \"a\" }"
+        ));
+        assert!(!is_id_index_msg(
+            "E11000 duplicate key error collection: lucid.chunks index: session_id_idx dup key: { session_id: \"a\", idx: 0 }"
+        ));
     }
 }

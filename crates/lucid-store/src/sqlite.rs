@@ -136,7 +136,8 @@ const CHECKPOINTS: Table = Table {
     cols: &[("_id", Int), ("block_number", Int), ("block_hash", Text)],
 };
 
-/// Rows per multi-row INSERT statement (9 columns × 100 = 900 bound parameters).
+/// Rows per multi-row INSERT statement (at most 12 columns × 100 = 1200 bound parameters, far
+/// below SQLite's limit of 32766).
 const ROWS_PER_STMT: usize = 100;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -323,10 +324,6 @@ async fn insert_rows<T: Serialize>(
     Ok(affected)
 }
 
-fn i64_of(collection: &str, id: &str, field: &str, v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|_| out_of_range(collection, id, field))
-}
-
 /// The SQLite store.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -432,36 +429,30 @@ impl SqliteStore {
     }
 }
 
+/// `ChunkStored`: creates the chunk if unknown, else appends the storer unless present (the
+/// order of `$addToSet` in MongoDB) — one upsert per storer.
 async fn add_storers(conn: &mut SqliteConnection, storers: &[ChunkStorer]) -> Result<()> {
     for s in storers {
         let id = Chunk::make_id(&s.session_id, s.idx);
-        let chunk = Chunk {
-            id: id.clone(),
-            session_id: s.session_id.clone(),
-            idx: s.idx,
-            chunk_hash: s.chunk_hash.clone(),
-            size: s.size,
-            storers: vec![s.storer.clone()],
-        };
-        let n = insert_rows(
-            conn,
-            &CHUNKS,
-            std::slice::from_ref(&chunk),
-            OnConflict::Ignore,
+        sqlx::query(
+            "INSERT INTO chunks (\"_id\", session_id, idx, chunk_hash, size, storers) \
+             VALUES (?, ?, ?, ?, ?, json_array(?)) \
+             ON CONFLICT(\"_id\") DO UPDATE SET storers = CASE \
+               WHEN EXISTS (SELECT 1 FROM json_each(COALESCE(chunks.storers, '[]')) \
+                            WHERE value = json_extract(excluded.storers, '$[0]')) \
+               THEN chunks.storers \
+               ELSE json_insert(COALESCE(chunks.storers, '[]'), '$[#]', \
+                                json_extract(excluded.storers, '$[0]')) END",
         )
-        .await?;
-        if n == 0 {
-            sqlx::query(
-                "UPDATE chunks SET storers = (SELECT json_group_array(value) FROM \
-                 (SELECT value FROM json_each(COALESCE(chunks.storers, '[]')) UNION SELECT ?)) \
-                 WHERE \"_id\" = ?",
-            )
-            .bind(&s.storer)
-            .bind(&id)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| map_write_err(&CHUNKS, e))?;
-        }
+        .bind(&id)
+        .bind(&s.session_id)
+        .bind(i64::from(s.idx))
+        .bind(&s.chunk_hash)
+        .bind(i64_of("chunks", &id, "size", s.size)?)
+        .bind(&s.storer)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| map_write_err(&CHUNKS, e))?;
     }
     Ok(())
 }
@@ -554,11 +545,13 @@ impl Store for SqliteStore {
     ) -> Result<RollbackReport> {
         check_rollback_args(chain_id, from_block, checkpoint)?;
         let chain = i64_of("events", "-", "chain_id", chain_id)?;
-        let from = i64::try_from(from_block).unwrap_or(i64::MAX);
+        let from = sat(from_block);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows = sqlx::query(AssertSqlSafe(
-            EVENTS.select("WHERE chain_id = ? AND block_number >= ?"),
-        ))
+        // the removed events themselves tell what to undo: one DELETE … RETURNING, no SELECT first
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM events WHERE chain_id = ? AND block_number >= ? RETURNING {}",
+            EVENTS.col_list()
+        )))
         .bind(chain)
         .bind(from)
         .fetch_all(&mut *tx)
@@ -569,41 +562,38 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         let d = derive_rollback(&events);
         let mut rep = RollbackReport {
-            events_deleted: sqlx::query(
-                "DELETE FROM events WHERE chain_id = ? AND block_number >= ?",
-            )
-            .bind(chain)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
+            events_deleted: events.len() as u64,
             ..Default::default()
         };
-        for txh in &d.tx_hashes {
-            rep.sessions_reset += sqlx::query(
-                "UPDATE sessions SET status = 'pending', slot = NULL, anchor_txid = NULL, \
-                 block_number = NULL, block_hash = NULL, gas_used = NULL WHERE anchor_txid = ?",
-            )
-            .bind(txh)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            rep.slot_results_cleared += sqlx::query(
-                "UPDATE leader_schedule SET result = NULL \
-                 WHERE result IS NOT NULL AND json_valid(result) AND json_extract(result, '$.txid') = ?",
-            )
-            .bind(txh)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            rep.payouts_reset += sqlx::query(
-                "UPDATE payouts SET status = 'sent' WHERE txid = ? AND status = 'paid'",
-            )
-            .bind(txh)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
+        // one statement per derived collection: the tx hashes are bound as one JSON array
+        let txs =
+            serde_json::to_string(&d.tx_hashes).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        rep.sessions_reset = sqlx::query(
+            "UPDATE sessions SET status = 'pending', slot = NULL, anchor_txid = NULL, \
+             block_number = NULL, block_hash = NULL, gas_used = NULL \
+             WHERE anchor_txid IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&txs)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        rep.slot_results_cleared = sqlx::query(
+            "UPDATE leader_schedule SET result = NULL \
+             WHERE result IS NOT NULL AND json_valid(result) \
+             AND json_extract(result, '$.txid') IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&txs)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        rep.payouts_reset = sqlx::query(
+            "UPDATE payouts SET status = 'sent' \
+             WHERE status = 'paid' AND txid IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&txs)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         for (chunk_id, storers) in &d.storers {
             for s in storers {
                 rep.storers_removed += sqlx::query(
@@ -677,8 +667,8 @@ impl Store for SqliteStore {
     }
 
     async fn events(&self, eq: &EventQuery) -> Result<Vec<ChainEvent>> {
-        let from = i64::try_from(eq.from_block).unwrap_or(i64::MAX);
-        let to = i64::try_from(eq.to_block).unwrap_or(i64::MAX);
+        let from = sat(eq.from_block);
+        let to = sat(eq.to_block);
         let q = match eq.chain_id {
             Some(c) => sqlx::query(AssertSqlSafe(EVENTS.select(
                 "WHERE chain_id = ? AND event = ? AND block_number BETWEEN ? AND ? \
@@ -704,8 +694,8 @@ impl Store for SqliteStore {
         let q = sqlx::query(AssertSqlSafe(
             TASK_PROOFS.select("WHERE slot >= ? AND slot < ? ORDER BY slot, \"nodeId\", \"_id\""),
         ))
-        .bind(i64::try_from(from_slot).unwrap_or(i64::MAX))
-        .bind(i64::try_from(to_slot).unwrap_or(i64::MAX));
+        .bind(sat(from_slot))
+        .bind(sat(to_slot));
         self.fetch_all(&TASK_PROOFS, q).await
     }
 
@@ -721,8 +711,8 @@ impl Store for SqliteStore {
         let q = sqlx::query(AssertSqlSafe(
             LEADER_SCHEDULE.select("WHERE \"_id\" >= ? AND \"_id\" < ? ORDER BY \"_id\""),
         ))
-        .bind(i64::try_from(from_slot).unwrap_or(i64::MAX))
-        .bind(i64::try_from(to_slot).unwrap_or(i64::MAX));
+        .bind(sat(from_slot))
+        .bind(sat(to_slot));
         self.fetch_all(&LEADER_SCHEDULE, q).await
     }
 

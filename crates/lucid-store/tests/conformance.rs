@@ -13,7 +13,7 @@ macro_rules! conformance {
         conformance!(@t $make;
             idempotent_rewrites, queries, pagination_stability, rollback_to_block,
             checkpoint_atomicity, unique_index_violations, concurrent_writers,
-            malformed_documents, schema_field_names);
+            malformed_documents, schema_field_names, storers_keep_order);
     };
     (@t $make:path; $($name:ident),*) => {
         $(

@@ -948,3 +948,27 @@ pub async fn schema_field_names(c: Ctx) {
         assert!(ix("payouts").await.contains(&"period_to_evm".to_string()));
     }
 }
+
+/// `ChunkStored` appends a new storer after the known ones (MongoDB `$addToSet` order) and adds
+/// each storer once; a chunk first seen on chain is created.
+pub async fn storers_keep_order(c: Ctx) {
+    let s = &*c.store;
+    s.put_chunks(&[chunk(1, 0)]).await.unwrap();
+    let stored = |idx: u32, storer: u64| ChunkStorer {
+        session_id: uuid(1),
+        idx,
+        chunk_hash: h32(1000 + u64::from(idx)),
+        size: 1 << 20,
+        storer: addr(storer),
+    };
+    let mut r = range(1, 1, 1, 1);
+    r.chunk_storers = vec![stored(0, 9), stored(0, 1), stored(0, 9), stored(1, 3)];
+    for _ in 0..2 {
+        s.write_block_range(&r).await.unwrap();
+        let got = s.chunks_of_session(&uuid(1)).await.unwrap();
+        assert_eq!(got[0].storers, vec![addr(7), addr(9), addr(1)]);
+        let mut new = chunk(1, 1);
+        new.storers = vec![addr(3)];
+        assert_eq!(got[1], new);
+    }
+}
