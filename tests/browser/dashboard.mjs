@@ -116,7 +116,7 @@ try {
   if (consoleErrors.length) throw new Error(`${consoleErrors.length} console error(s):\n  ${consoleErrors.join('\n  ')}`);
   if (foreign.length) throw new Error(`requests outside ${origin}:\n  ${[...new Set(foreign)].join('\n  ')}`);
 } catch (e) {
-  failed = `${step}: ${e.message.split('\n=====')[0]}`;
+  failed = `${step}: ${e.message.split(/\n(=====|Call log:)/)[0].trim()}`;
   if (page && !page.isClosed()) {
     const failShot = shot.replace(/(\.png)?$/, '-failure.png');
     mkdirSync(path.dirname(failShot), { recursive: true });
