@@ -11,9 +11,11 @@
 //   --port 0 (default) picks a free port. Prints, on stdout:
 //     fixture: listening on http://127.0.0.1:PORT/
 //     fixture: session <uuid>            (an anchored session with a chunk list, for the search test)
-//   --variant a (default): /v1/status is {chains:[…]} with head_time, lists are {items, next_cursor}.
-//   --variant b: /v1/status is an object keyed by chain name without times, lists are bare arrays
-//     (checks the page's tolerant accessors).
+//   --variant a (default): the shapes of the indexer's API as built in indexer/src/api.rs: camelCase status
+//     without chain time, `{items, nextCursor}` lists, `owner` required by /v1/sessions and `recipient` by
+//     /v1/payouts, /v1/sessions/{id} as {session, anchoring, sessionAnchor, sessionAnchorTuple}.
+//   --variant b: other plausible shapes (snake_case status keyed by chain name with chain time, bare
+//     arrays, a flat session document): checks the page's tolerant accessors.
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -40,6 +42,8 @@ const OWNERS = [
   '0x976ea74026e726554db657fa54763abd0c3a0aa9', '0x14dc79964da2c08b23698b3d3cc7ca32193d9955',
 ];
 export const KNOWN_SESSION = 'c0ffee00-1234-4abc-8def-0123456789ab';
+const ANCHORS = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
+const b32 = (id) => '0x' + id.replace(/-/g, '') + '0'.repeat(32);
 
 const sha = (s) => createHash('sha256').update(s).digest('hex');
 const h32 = (s) => '0x' + sha(s);
@@ -105,13 +109,16 @@ function world() {
       if (o.winner) {
         const n = sessionsIn(s);
         const bn = blockAt(bt);
-        events.push({ _id: `31337:${txid}:${n}`, chain_id: 31337, address: '0x5fbdb2315678afecb367f032d93f642f64180aa3', event: 'SlotAnchored',
-          block_number: bn, block_hash: h32(`block:${bn}`), block_time: bt, tx_hash: txid, log_index: n,
-          args: { slot: s, submitter: o.winner, count: n } });
+        const ev = (name, logIndex, args) => ({ _id: `31337:${txid}:${logIndex}`, chain_id: 31337, address: ANCHORS, event: name,
+          block_number: bn, block_hash: h32(`block:${bn}`), block_time: bt, tx_hash: txid, log_index: logIndex, args });
         for (let i = 0; i < n; i++) {
           const id = (s === KNOWN_SLOT && i === 0) ? KNOWN_SESSION : uuid(`session:${s}:${i}`);
-          sessions.push(session(id, s, i, { status: 'anchored', slot: s, anchor_txid: txid, block_number: bn, block_hash: h32(`block:${bn}`), gas_used: gasOf(n) }, bt));
+          const doc = session(id, s, i, { status: 'anchored', slot: s, anchor_txid: txid, block_number: bn, block_hash: h32(`block:${bn}`), gas_used: gasOf(n) }, bt);
+          sessions.push(doc);
+          events.push(ev('SessionRegistered', i, { sessionId: b32(id), owner: doc.owner_addr, slot: s, manifestHash: doc.manifest_hash,
+            merkleRoot: doc.merkle_root, startedAt: doc.started_at, chunkCount: doc.chunk_count }));
         }
+        events.push(ev('SlotAnchored', n, { slot: s, submitter: o.winner, count: n }));
       }
     }
     slots.push(row);
@@ -166,23 +173,29 @@ function page(list, q) {
   if (!Number.isInteger(off) || off < 0) throw bad('bad cursor');
   const items = list.slice(off, off + limit);
   const next = off + limit < list.length ? Buffer.from(String(off + limit)).toString('base64url') : null;
-  return VARIANT === 'b' ? items : { items, next_cursor: next };
+  return VARIANT === 'b' ? items : { items, nextCursor: next };
 }
 function status(w) {
-  const head = blockAt(w.now), payHead = payBlockAt(w.now);
-  const onsys = { chain_id: 31337, name: 'on-system', head, checkpoint: head - (w.now % 3), confirmations: 0,
-    last_reorg: { block: head - 1500, depth: 2, at: w.now - 1500 }, events: w.events.length * 3 + w.sessions.length };
-  const pay = { chain_id: 31338, name: 'payment', head: payHead, checkpoint: payHead, confirmations: 0, last_reorg: null, events: 17 };
-  for (const c of [onsys, pay]) c.lag = c.head - c.checkpoint;
-  if (VARIANT === 'b') return { on_system: onsys, payment: pay };
-  return { chains: [{ ...onsys, head_time: w.now }, { ...pay, head_time: w.now - (w.now % 3) }], slot_now: w.cur, chain_time: w.now, genesis_time: GENESIS };
+  const head = blockAt(w.now), payHead = payBlockAt(w.now), cp = head - (w.now % 3);
+  if (VARIANT === 'b') {
+    return { on_system: { chain_id: 31337, head, checkpoint: cp, lag: head - cp, confirmations: 0, last_reorg: { block: head - 1500, depth: 2, at: w.now - 1500 },
+      events: w.events.length, head_time: w.now },
+    payment: { chain_id: 31338, head: payHead, checkpoint: payHead, lag: 0, confirmations: 0, last_reorg: null, events: 17 },
+    chain_time: w.now, slot_now: w.cur, genesis_time: GENESIS };
+  }
+  return { chains: [
+    { chainId: 31337, role: 'onsystem', head, checkpoint: cp, lag: head - cp, confirmations: 0, eventsIndexed: w.events.length, blocksIndexed: cp,
+      reorgs: 3, lastReorg: { fromBlock: head - 1500, depth: 2, at: w.now - 1500 }, halted: null, lastError: null },
+    { chainId: 31338, role: 'payment', head: payHead, checkpoint: payHead, lag: 0, confirmations: 0, eventsIndexed: 17, blocksIndexed: payHead,
+      reorgs: 0, lastReorg: null, halted: null, lastError: null },
+  ] };
 }
 function route(method, url) {
   if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'read-only fixture');
   const p = url.pathname, q = url.searchParams;
   if (p === '/' || p === '/index.html') return { html: readFileSync(PAGE) };
   if (p === '/health') return { json: { status: 'ok' } };
-  if (p === '/ready') return { json: { ready: true } };
+  if (p === '/ready') return { json: { ready: true, reasons: [] } };
   const w = world();
   if (p === '/v1/status') return { json: status(w) };
   if (p === '/v1/slots') {
@@ -195,7 +208,8 @@ function route(method, url) {
   if (m) { const s = w.slots.find((x) => x.slot === Number(m[1])); if (!s) throw new HttpError(404, 'not_found', 'no plan for this slot'); return { json: s }; }
   if (p === '/v1/sessions') {
     const owner = q.get('owner'), st = q.get('status');
-    if (owner && !/^0x[0-9a-fA-F]{40}$/.test(owner)) throw bad('owner must be an address');
+    if (!owner) throw bad('owner is required');
+    if (!/^0x[0-9a-fA-F]{40}$/.test(owner)) throw bad('owner must be an address');
     if (st && !['pending', 'anchored', 'conflict', 'failed'].includes(st)) throw bad('unknown status');
     const list = w.sessions.filter((s) => (!owner || s.owner_addr === owner.toLowerCase()) && (!st || s.status === st))
       .sort((a, b) => b.started_at - a.started_at || a._id.localeCompare(b._id));
@@ -209,20 +223,26 @@ function route(method, url) {
     if (!s) throw new HttpError(404, 'not_found', `no session ${id}`);
     if (m[2]) return { json: page(chunks(s), q) };
     const { owner_sig: _sig, ...pub } = s;
-    const anchor = { sessionId: '0x' + id.replace(/-/g, '') + '0'.repeat(32), manifestHash: s.manifest_hash, merkleRoot: s.merkle_root,
+    const anchor = { sessionId: b32(id), manifestHash: s.manifest_hash, merkleRoot: s.merkle_root,
       owner: s.owner_addr, startedAt: s.started_at, chunkCount: s.chunk_count };
-    return { json: VARIANT === 'b' ? pub : { session: pub, session_anchor: anchor } };
+    if (VARIANT === 'b') return { json: pub };
+    return { json: { session: pub,
+      anchoring: s.status === 'anchored' ? { slot: s.slot, txHash: s.anchor_txid, blockNumber: s.block_number, blockHash: s.block_hash } : null,
+      sessionAnchor: anchor, sessionAnchorTuple: [anchor.sessionId, anchor.manifestHash, anchor.merkleRoot, anchor.owner, anchor.startedAt, anchor.chunkCount] } };
   }
   if (p === '/v1/payouts') {
     const r = q.get('recipient'); const period = uint(q, 'period', { max: 2 ** 32 - 1 });
-    if (r && !/^(T[1-9A-HJ-NP-Za-km-z]{33}|0x[0-9a-fA-F]{40})$/.test(r)) throw bad('recipient must be a T… or 0x… address');
-    const list = payouts(w.now).filter((x) => (period === undefined || x.period === period) && (!r || x.to_tron === r || x.to_evm === r.toLowerCase()));
-    return { json: page(list, q) };
+    if (!r) throw bad('recipient is required');
+    if (!/^(T[1-9A-HJ-NP-Za-km-z]{33}|0x[0-9a-fA-F]{40})$/.test(r)) throw bad('recipient must be a T… or 0x… address');
+    const list = payouts(w.now).filter((x) => (period === undefined || x.period === period) && (x.to_tron === r || x.to_evm === r.toLowerCase()));
+    return { json: VARIANT === 'b' ? list : { recipient: list[0]?.to_evm ?? r.toLowerCase(), items: list } };
   }
   if (p === '/v1/events') {
     const chainId = uint(q, 'chainId'), from = uint(q, 'fromBlock'), to = uint(q, 'toBlock'), ev = q.get('event');
+    if (ev && !['SessionRegistered', 'SlotAnchored', 'ChunkAnchored', 'ChunkStored', 'PeriodRootSet', 'Paid', 'PaidKYC', 'PayoutSkipped'].includes(ev)) throw bad(`unknown event ${ev}`);
     const list = w.events.filter((e) => (chainId === undefined || e.chain_id === chainId) && (!ev || e.event === ev) &&
-      (from === undefined || e.block_number >= from) && (to === undefined || e.block_number <= to));
+      (from === undefined || e.block_number >= from) && (to === undefined || e.block_number <= to))
+      .sort((a, b) => a.block_number - b.block_number || a.log_index - b.log_index);
     return { json: page(list, q) };
   }
   throw new HttpError(404, 'not_found', `no route ${p}`);
