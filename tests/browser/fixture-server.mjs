@@ -16,6 +16,7 @@
 //     /v1/payouts, /v1/sessions/{id} as {session, anchoring, sessionAnchor, sessionAnchorTuple}.
 //   --variant b: other plausible shapes (snake_case status keyed by chain name with chain time, bare
 //     arrays, a flat session document): checks the page's tolerant accessors.
+//   --fail PATH: every request whose path starts with PATH answers HTTP 500 (the browser test must fail).
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,6 +30,8 @@ const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt; };
 const PORT = Number(opt('--port', process.env.FIXTURE_PORT ?? '0'));
 const VARIANT = opt('--variant', process.env.FIXTURE_VARIANT ?? 'a');
+// --fail PATH: answer 500 for requests whose path starts with PATH (to check that the browser test notices).
+const FAIL = opt('--fail', undefined);
 if (!['a', 'b'].includes(VARIANT)) { console.error(`fixture: unknown --variant ${VARIANT} (a or b)`); process.exit(2); }
 
 const GENESIS = 1704067200, SLOT = 120, SPEED = 20, HISTORY = 400;
@@ -193,6 +196,7 @@ function status(w) {
 function route(method, url) {
   if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'read-only fixture');
   const p = url.pathname, q = url.searchParams;
+  if (FAIL && p.startsWith(FAIL)) throw new HttpError(500, 'injected', `fault injected for ${FAIL}`);
   if (p === '/' || p === '/index.html') return { html: readFileSync(PAGE) };
   if (p === '/health') return { json: { status: 'ok' } };
   if (p === '/ready') return { json: { ready: true, reasons: [] } };
