@@ -7,8 +7,8 @@
 // SCREENSHOT: PNG path to keep as the test artifact (default target/browser/dashboard.png).
 // Checks, in order: the page loads (HTTP 2xx); both chains' sync status is shown with a block number;
 // at least one slot row; the page refreshes itself (live data); searching SESSION_ID shows that session
-// with its SessionAnchor tuple (the verifyChunk data); no console error, no uncaught exception and no
-// request leaving the page's origin. Exits 0 when all hold, 1 with a message naming the failed check.
+// with its SessionAnchor tuple (the verifyChunk data), and searching its owner lists sessions; no console
+// error (a 503 is reported, not fatal), no uncaught exception and no request leaving the page's origin. Exits 0 when all hold, 1 with a message naming the failed check.
 // Environment: CHROMIUM (default /usr/bin/chromium), DASHBOARD_TIMEOUT_MS (default 30000, per check).
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -110,6 +110,19 @@ try {
   if (!tuple.toLowerCase().includes(bytes32)) throw new Error(`SessionAnchor tuple lacks ${bytes32}: ${tuple}`);
   const status = (await detail.locator('[data-testid=session-detail-status]').textContent().catch(() => '')) || '?';
   log(`session ${sessionId}: ${status.trim()}, tuple ${tuple.trim().slice(0, 80)}…`);
+
+  step = 'search by the session\'s owner lists sessions';
+  const owner = ((await detail.locator('[data-testid=session-owner]').textContent()) || '').trim().toLowerCase();
+  if (!/^0x[0-9a-f]{40}$/.test(owner)) throw new Error(`the session detail shows no owner address (got "${owner}")`);
+  await page.fill('[data-testid=session-search-input]', owner);
+  await page.click('[data-testid=session-search-submit]');
+  await page.waitForSelector('[data-testid=session-list] [data-testid=session-row]');
+  const listed = await page.$$eval('[data-testid=session-list] [data-testid=session-row]', (rs) => rs.length);
+  log(`owner ${owner}: ${listed} session(s) listed`);
+  // Back to the session, so the screenshot shows its verifyChunk data.
+  await page.fill('[data-testid=session-search-input]', sessionId);
+  await page.click('[data-testid=session-search-submit]');
+  await detail.waitFor({ state: 'visible' });
 
   step = `screenshot to ${shot}`;
   mkdirSync(path.dirname(shot), { recursive: true });
