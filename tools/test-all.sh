@@ -28,6 +28,9 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 run venv tools/ensure-venv.sh
 run vectors node scripts/gen-vectors.mjs --check
+# TRON transactions: tronweb builds the vectors, tronpy re-derives them (the Rust builder is checked by nextest).
+run tron-vectors node scripts/gen-tron-vectors.mjs --check
+run tronpy .venv/bin/python scripts/check-tron-vectors.py
 
 # Contracts. slither first: it runs `forge clean` and a build without tests before analysing.
 run slither tools/slither.sh
