@@ -32,6 +32,9 @@ run venv tools/ensure-venv.sh
 run vectors node scripts/gen-vectors.mjs --check
 # Bootstrap's `npm install` must leave the committed lock file as it is (README: commands leave the tree clean).
 run lockfile git diff --exit-code --stat -- package-lock.json
+# TRON transactions: tronweb builds the vectors, tronpy re-derives them (the Rust builder is checked by nextest).
+run tron-vectors node scripts/gen-tron-vectors.mjs --check
+run tronpy .venv/bin/python scripts/check-tron-vectors.py
 
 # Contracts. slither first: it runs `forge clean` and a build without tests before analysing.
 run slither tools/slither.sh
