@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Headless-Chromium test of the operator dashboard (tests/browser/dashboard.mjs).
 #
-#   tools/browser-test.sh URL SESSION_ID [SCREENSHOT]   the dashboard served by a running indexer (the real test)
+#   tools/browser-test.sh URL SESSION_ID [SCREENSHOT]   the dashboard served by a running indexer (the real test);
+#                                                       SESSION_ID `auto`: a session from the API's SessionRegistered events
 #   tools/browser-test.sh --fixture [SCREENSHOT]        against tests/browser/fixture-server.mjs, a canned-JSON
 #                                                       stand-in for the indexer's API: for developing the page only
 #
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-usage() { echo "usage: tools/browser-test.sh URL SESSION_ID [SCREENSHOT] | --fixture [SCREENSHOT]" >&2; exit 2; }
+usage() { echo "usage: tools/browser-test.sh URL SESSION_ID|auto [SCREENSHOT] | --fixture [SCREENSHOT]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"

@@ -3,7 +3,8 @@
 //
 //   node tests/browser/dashboard.mjs URL SESSION_ID [SCREENSHOT]
 //
-// URL: where the dashboard is served (the indexer's `/`). SESSION_ID: a session the store holds (UUID).
+// URL: where the dashboard is served (the indexer's `/`). SESSION_ID: a session the store holds (UUID), or
+// `auto`: the session of the first SessionRegistered event the indexer's API lists (waited for).
 // SCREENSHOT: PNG path to keep as the test artifact (default target/browser/dashboard.png).
 // Checks, in order: the page loads (HTTP 2xx); both chains' sync status is shown with a block number;
 // at least one slot row; the page refreshes itself (live data); searching SESSION_ID shows that session
@@ -15,18 +16,44 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const [url, sessionId, shotArg] = process.argv.slice(2);
-if (!url || !sessionId) {
-  console.error('usage: node tests/browser/dashboard.mjs URL SESSION_ID [SCREENSHOT.png]');
+const [url, sessionArg, shotArg] = process.argv.slice(2);
+if (!url || !sessionArg) {
+  console.error('usage: node tests/browser/dashboard.mjs URL SESSION_ID|auto [SCREENSHOT.png]');
   process.exit(2);
 }
-if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sessionId)) {
-  console.error(`dashboard test: SESSION_ID "${sessionId}" is not a UUID`);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+if (sessionArg !== 'auto' && !UUID.test(sessionArg)) {
+  console.error(`dashboard test: SESSION_ID "${sessionArg}" is not a UUID (or "auto")`);
   process.exit(2);
 }
 const shot = path.resolve(shotArg || 'target/browser/dashboard.png');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const timeout = Number(process.env.DASHBOARD_TIMEOUT_MS || 30000);
+
+// `auto`: the first anchored session the API knows (GET v1/events?event=SessionRegistered&limit=1).
+async function anySession() {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(new URL('v1/events?event=SessionRegistered&limit=1', url));
+      const body = await r.json();
+      const items = Array.isArray(body) ? body : (body.items ?? []);
+      const sid = String(items[0]?.args?.sessionId ?? '').toLowerCase();
+      if (/^0x[0-9a-f]{32}0{32}$/.test(sid)) {
+        const h = sid.slice(2, 34);
+        return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+      }
+      last = r.ok ? 'no SessionRegistered event yet' : `HTTP ${r.status}`;
+    } catch (e) { last = e.message; }
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  throw new Error(`no anchored session to search for within ${timeout} ms (${last})`);
+}
+let sessionId;
+try { sessionId = sessionArg === 'auto' ? await anySession() : sessionArg; }
+catch (e) { console.error(`dashboard test FAILED at "pick a session": ${e.message}`); process.exit(1); }
+if (sessionArg === 'auto') console.log(`dashboard test: session ${sessionId} (from the API's SessionRegistered events)`);
 const origin = new URL(url).origin;
 const bytes32 = '0x' + sessionId.replace(/-/g, '').toLowerCase() + '0'.repeat(32);
 
