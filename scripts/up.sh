@@ -92,6 +92,8 @@ for s in json.load(open(sys.argv[1])):
     print(f'  slot {s["slot"]}: primary {s["primary"]}, fallbacks {len(s["fallbacks"])}, {s["planReason"]}')
 EOF
 
+# Only the current slot or the one before may be anchored (SPEC §3): read it again after the slow steps above.
+SLOT=$(cast call "$ANCHORS" 'currentSlot()(uint64)' --rpc-url "$ONSYS" | cut -d' ' -f1)
 say "Three sessions are recorded, chunked and anchored in one batch (slot $SLOT)"
 batch=""
 sigs=""
