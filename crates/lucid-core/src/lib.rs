@@ -4,6 +4,7 @@
 //! Modules:
 //! - [`params`]: SPEC §1 parameters (env or any key/value source), slot/epoch arithmetic.
 //! - [`address`]: EVM address parsing with EIP-55 checksum validation.
+//! - [`anchor`]: the owner's EIP-712 signature of a `SessionAnchor` (EIP-2098 compact, low s).
 //! - [`session`]: session ids (UUID ↔ bytes32), chunks, BLAKE3 chunking, manifests (JCS), `SessionAnchor`.
 //! - [`models`]: SPEC §5 stored documents (serde names exactly as the SPEC).
 //! - [`merkle`]: SPEC §2 leaves, root, proofs, OpenZeppelin-compatible verification.
@@ -13,6 +14,7 @@
 //!   slot-result classification.
 
 pub mod address;
+pub mod anchor;
 pub mod ingest;
 pub mod merkle;
 pub mod models;
