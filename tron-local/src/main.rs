@@ -31,6 +31,10 @@ pub struct Args {
     /// Price of one energy in sun (`/wallet/getenergyprices`); gas limit = fee_limit / price.
     #[arg(long, env = "TRON_LOCAL_ENERGY_PRICE", default_value_t = 210)]
     pub energy_price: u64,
+    /// Serve `POST /lucid/faults` (tests only): queue java-tron answers such as SERVER_BUSY for the
+    /// next broadcasts.
+    #[arg(long, env = "TRON_LOCAL_FAULTS", default_value_t = false)]
+    pub faults: bool,
 }
 
 #[tokio::main]
@@ -51,7 +55,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
-    let app = server::router(server::State::new(evm, args.solid_lag, args.energy_price));
+    let app = server::router(
+        server::State::new(evm, args.solid_lag, args.energy_price),
+        args.faults,
+    );
     tracing::info!(%local, evm = %args.evm_rpc, solid_lag = args.solid_lag, "lucid-tron-local listening");
     // A line tests and scripts can wait for.
     println!("listening on {local}");

@@ -1,6 +1,6 @@
 //! The HTTP API: java-tron's endpoints, checks and JSON shapes, backed by the anvil.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use axum::Router;
@@ -40,6 +40,8 @@ pub struct State {
     /// One broadcast at a time: checks and execution are atomic, like java-tron's push lock.
     broadcast_lock: Mutex<()>,
     impersonated: Mutex<HashSet<[u8; 20]>>,
+    /// Answers the next broadcasts get instead of being processed (`/lucid/faults`, tests only).
+    faults: Mutex<VecDeque<String>>,
 }
 
 impl State {
@@ -52,16 +54,22 @@ impl State {
             known: Mutex::new(HashMap::new()),
             broadcast_lock: Mutex::new(()),
             impersonated: Mutex::new(HashSet::new()),
+            faults: Mutex::new(VecDeque::new()),
         })
     }
 }
 
 type S = Arc<State>;
 
-/// The routes.
-pub fn router(state: S) -> Router {
-    Router::new()
-        .route("/wallet/getnowblock", get(now_block).post(now_block))
+/// The routes; `faults`: also serve `/lucid/faults` (tests: make the next broadcasts answer
+/// `SERVER_BUSY` / `BLOCK_UNSOLIDIFIED` / … as a loaded java-tron node would).
+pub fn router(state: S, faults: bool) -> Router {
+    let r = if faults {
+        Router::new().route("/lucid/faults", post(add_faults))
+    } else {
+        Router::new()
+    };
+    r.route("/wallet/getnowblock", get(now_block).post(now_block))
         .route(
             "/walletsolidity/getnowblock",
             get(solid_block).post(solid_block),
@@ -450,6 +458,15 @@ async fn broadcast(AxState(st): AxState<S>, body: Body) -> Response {
     let raw_bytes = raw.to_bytes();
     let id = txid(&raw_bytes);
     let _guard = st.broadcast_lock.lock().await;
+    if let Some(code) = st.faults.lock().await.pop_front() {
+        let msg = match code.as_str() {
+            "SERVER_BUSY" => "Server busy.",
+            "BLOCK_UNSOLIDIFIED" => "Block unsolidified.",
+            "NO_CONNECTION" => "No connection.",
+            _ => "injected by the local TRON stand-in",
+        };
+        return ok(&json!({"code": code, "txid": hex::encode(id), "message": hex::encode(msg)}));
+    }
     match check_and_execute(&st, &raw, &raw_bytes, &id, &sigs).await {
         Ok(()) => ok(&json!({"result": true, "txid": hex::encode(id)})),
         Err(Refusal::Code(code, msg)) => {
@@ -653,6 +670,36 @@ async fn check_and_execute(
     tracing::info!(txid = %hex::encode(id), evm_tx = %hash, bytes = raw_bytes.len(), "executed");
     st.known.lock().await.insert(*id, hash);
     Ok(())
+}
+
+// ---------- fault injection (tests) ----------
+
+async fn add_faults(AxState(st): AxState<S>, body: Body) -> Response {
+    let v = match read_json(body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(codes) = v.get("broadcast").and_then(Value::as_array) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "broadcast: expected an array of codes",
+        );
+    };
+    let mut q = st.faults.lock().await;
+    for c in codes {
+        match c.as_str() {
+            Some(c) if c.len() <= 64 && c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') => {
+                q.push_back(c.to_string());
+            }
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "codes are java-tron names like SERVER_BUSY",
+                );
+            }
+        }
+    }
+    ok(&json!({"queued": q.len()}))
 }
 
 // ---------- transaction info ----------

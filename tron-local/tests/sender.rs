@@ -200,3 +200,64 @@ async fn rebuilds_only_after_expiry_on_the_solidified_chain_and_on_out_of_energy
     }
     assert_eq!(rig.balance(&rcpt).await, 13);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_busy_nodes_and_treats_a_duplicate_as_submitted() {
+    let rig = Rig::start(true).await;
+    let payer = key("payer");
+    let owner = owner_of(&payer);
+    let rcpt = owner_of(&key("recipient"));
+    rig.mint(&owner, 100);
+    let sender = Sender::new(&rig.client, &payer, cfg());
+
+    // Two loaded-node answers, then accepted: the same transaction, retried; one payment.
+    let faults = rig
+        .client
+        .post(
+            "/lucid/faults",
+            &serde_json::json!({"broadcast": ["SERVER_BUSY", "BLOCK_UNSOLIDIFIED"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(faults["queued"], 2);
+    let mut j = MemoryJournal::default();
+    let done = sender
+        .send(&call(&rig, &owner, &rcpt, 3), &mut j, None)
+        .await
+        .unwrap();
+    assert_eq!(j.attempts.len(), 1);
+    assert_eq!(done.tx, j.attempts[0]);
+    assert_eq!(rig.balance(&rcpt).await, 3);
+
+    // Broadcast before a crash, not yet solidified: resuming re-broadcasts, hears
+    // DUP_TRANSACTION_ERROR, waits for the receipt. One payment.
+    let c = call(&rig, &owner, &rcpt, 4);
+    let sent = sender.build(&c, 50_000_000).await.unwrap();
+    assert!(rig.client.broadcast(&sent).await.unwrap().result);
+    let again = sender
+        .send(&c, &mut MemoryJournal::default(), Some(sent.clone()))
+        .await
+        .unwrap();
+    assert_eq!(again.tx.txid, sent.txid);
+    assert_eq!(rig.balance(&rcpt).await, 7);
+
+    // A refusal for good (signed by a key that is not the owner's) is reported, not retried.
+    let thief = key("thief");
+    let mut forged = sender.build(&c, 50_000_000).await.unwrap();
+    forged.signature = lucid_payout::tx::sign_txid(&forged.txid, &thief).unwrap();
+    let e = sender
+        .send(&c, &mut MemoryJournal::default(), Some(forged))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            SendError::Refused {
+                code: lucid_payout::ReturnCode::SigError,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(rig.balance(&rcpt).await, 7);
+}

@@ -216,6 +216,8 @@ async fn hostile_input_gets_a_4xx_json_error_and_changes_nothing() {
         ("/wallet/triggerconstantcontract", br#"{"owner_address": "41zz"}"#.to_vec(), 400),
         ("/wallet/estimateenergy", br#"{"owner_address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", "visible": true}"#.to_vec(), 400),
         ("/wallet/nosuchthing", b"{}".to_vec(), 404),
+        ("/lucid/faults", br#"{"broadcast": "SERVER_BUSY"}"#.to_vec(), 400),
+        ("/lucid/faults", br#"{"broadcast": ["server busy; drop table"]}"#.to_vec(), 400),
     ] {
         let (s, v) = post_raw(u, path, body).await;
         assert_eq!(s, status, "{path}: {v}");

@@ -94,6 +94,7 @@ impl Rig {
                 "127.0.0.1:0",
                 "--solid-lag",
                 "1",
+                "--faults",
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
