@@ -464,6 +464,14 @@ impl<'a> Sender<'a> {
                 }
                 Err(e) => return Err(e.into()),
             };
+            if !r.txid.is_empty() && !r.txid.eq_ignore_ascii_case(&tx.txid_hex()) {
+                // The node re-encoded our JSON into other bytes: it did not see what was signed.
+                return Err(SendError::Tx(format!(
+                    "the node computed txid {} for transaction {}",
+                    r.txid,
+                    tx.txid_hex()
+                )));
+            }
             match &r.code {
                 _ if r.result => {
                     debug!(txid = %tx.txid_hex(), "broadcast accepted");
