@@ -27,7 +27,7 @@ contract KycVectorsTest is Test {
         deployCodeTo("PayoutRouterKYC.sol:PayoutRouterKYC", abi.encode(admin, IERC20(address(usdt))), at);
         router = PayoutRouterKYC(at);
         vm.startPrank(admin);
-        router.grantRole(router.DISBURSER_ROLE(), keeper);
+        router.grantRole(router.TREASURER_ROLE(), keeper);
         vm.stopPrank();
         usdt.mint(address(router), 1_000_000e6);
     }
@@ -78,10 +78,13 @@ contract KycVectorsTest is Test {
             assertTrue(router.isAttestationValid(to, kycHash, expiry, sig), "valid");
 
             if (to == address(0)) continue;
-            bytes32 payoutId = keccak256(abi.encode("kyc-vector", i));
-            uint256 before = usdt.balanceOf(to);
+            // a one-payout plan per attestation (its root is its leaf), executed by anyone
+            uint32 period = uint32(24_312 + i);
+            bytes32 planRoot = router.leaf(period, to, 10e6);
             vm.prank(keeper);
-            router.disburseKYC(payoutId, to, 10e6, kycHash, expiry, sig);
+            router.setPeriodRoot(period, planRoot, 10e6);
+            uint256 before = usdt.balanceOf(to);
+            router.disburseKYC(period, to, 10e6, new bytes32[](0), kycHash, expiry, sig);
             assertEq(usdt.balanceOf(to), before + 10e6);
         }
     }
@@ -97,17 +100,19 @@ contract KycVectorsTest is Test {
         vm.startPrank(admin);
         router.grantRole(router.COMPLIANCE_SIGNER_ROLE(), signer);
         other.grantRole(other.COMPLIANCE_SIGNER_ROLE(), signer);
-        other.grantRole(other.DISBURSER_ROLE(), keeper);
+        other.grantRole(other.TREASURER_ROLE(), keeper);
         vm.stopPrank();
         usdt.mint(address(other), 1_000e6);
+        vm.startPrank(keeper);
+        other.setPeriodRoot(1, other.leaf(1, to, 10e6), 10e6);
+        router.setPeriodRoot(1, router.leaf(1, to, 10e6), 10e6);
+        vm.stopPrank();
 
         vm.expectRevert(IPayoutRouterKYC.InvalidAttestation.selector);
-        vm.prank(keeper);
-        other.disburseKYC(keccak256("x"), to, 10e6, kycHash, expiry, sig);
+        other.disburseKYC(1, to, 10e6, new bytes32[](0), kycHash, expiry, sig);
 
         vm.chainId(31337);
         vm.expectRevert(IPayoutRouterKYC.InvalidAttestation.selector);
-        vm.prank(keeper);
-        router.disburseKYC(keccak256("x"), to, 10e6, kycHash, expiry, sig);
+        router.disburseKYC(1, to, 10e6, new bytes32[](0), kycHash, expiry, sig);
     }
 }

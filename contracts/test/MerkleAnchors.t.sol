@@ -92,7 +92,7 @@ contract MerkleAnchorsTest is AnchorsFixture {
         uint256 n = 1 + uint256(nRaw) % 64;
         (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) =
             _session(seed, n);
-        _anchor(s);
+        _anchor(s, _ownerKey(seed));
         for (uint256 i = 0; i < n; i++) {
             bytes32[] memory p = MerkleBuilder.proof(lv, i);
             assertTrue(MerkleProof.verify(p, s.merkleRoot, lv[i]), "OZ rejects");
@@ -109,7 +109,7 @@ contract MerkleAnchorsTest is AnchorsFixture {
         uint256 n = 1 + uint256(nRaw) % 64;
         (ILucidAnchors.SessionAnchor memory s, MerkleBuilder.Chunk[] memory c, bytes32[] memory lv) =
             _session(seed, n);
-        _anchor(s);
+        _anchor(s, _ownerKey(seed));
         uint256 i = pick % n;
         bytes32[] memory p = MerkleBuilder.proof(lv, i);
         uint32 index = c[i].index;
