@@ -27,6 +27,8 @@ pub struct ChainState {
     pub role: &'static str,
     pub head: Option<u64>,
     pub checkpoint: Option<u64>,
+    /// Timestamp of the checkpoint block (chain time as far as the store is concerned).
+    pub checkpoint_time: Option<u64>,
     pub confirmations: u64,
     pub events_indexed: u64,
     pub blocks_indexed: u64,
@@ -101,6 +103,15 @@ impl Status {
         if let Some(s) = lock(&self.chains).get_mut(&chain_id) {
             f(s);
         }
+    }
+
+    /// SPEC §6 chain time for reads: the on-system chain's checkpoint block time (the confirmed
+    /// head once the indexer has caught up).
+    pub fn chain_time(&self) -> Option<u64> {
+        lock(&self.chains)
+            .values()
+            .find(|c| c.role == "onsystem")
+            .and_then(|c| c.checkpoint_time)
     }
 
     pub fn chains(&self) -> Vec<ChainState> {
