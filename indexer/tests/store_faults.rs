@@ -36,17 +36,29 @@ fn mongo() -> Mongo {
     if let Ok(u) = std::env::var("MONGODB_URI")
         && !u.is_empty()
     {
-        return Mongo { child: None, url: u, _dir: None };
+        return Mongo {
+            child: None,
+            url: u,
+            _dir: None,
+        };
     }
     let root = lucid_e2e::repo_root();
     let bin = root.join(".venv/bin/secantusd-py");
     if !bin.exists() {
-        lucid_e2e::run_ok(&mut std::process::Command::new(root.join("tools/ensure-venv.sh")));
+        lucid_e2e::run_ok(&mut std::process::Command::new(
+            root.join("tools/ensure-venv.sh"),
+        ));
     }
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(bin)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--storage-path"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--storage-path",
+        ])
         .arg(dir.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -54,7 +66,10 @@ fn mongo() -> Mongo {
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "SecantusDB did not start");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SecantusDB did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     Mongo {
@@ -97,10 +112,18 @@ async fn fault_mid_rollback(store: Arc<dyn Store>) {
         async move {
             let deadline = std::time::Instant::now() + Duration::from_secs(60);
             loop {
-                if store.checkpoint(31337).await.unwrap().is_some_and(|c| c.block_number >= block) {
+                if store
+                    .checkpoint(31337)
+                    .await
+                    .unwrap()
+                    .is_some_and(|c| c.block_number >= block)
+                {
                     return;
                 }
-                assert!(std::time::Instant::now() < deadline, "checkpoint did not reach {block}");
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "checkpoint did not reach {block}"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
@@ -124,7 +147,10 @@ async fn fault_mid_rollback(store: Arc<dyn Store>) {
         if cp.block_number >= h && cp.block_hash == canonical.hash {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no recovery: checkpoint {cp:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no recovery: checkpoint {cp:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tx.send(true).unwrap();

@@ -1,7 +1,7 @@
 //! Helpers of the indexer's end-to-end tests: a real anvil, a tiny contract that emits any
 //! `ChunkStored` log it is given (raw EVM bytecode, so the tests need no compiler), the indexer
 //! binary as a child process, and ground truth straight from `eth_getLogs`.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
