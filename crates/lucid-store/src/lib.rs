@@ -282,6 +282,9 @@ pub trait Store: Send + Sync + Debug {
         limit: u32,
     ) -> Result<Page<ChainEvent>>;
 
+    /// Number of stored events of a chain (`None`: all chains).
+    async fn count_events(&self, chain_id: Option<u64>) -> Result<u64>;
+
     // ---------------------------------------------------------------- sessions
 
     /// Keeper `POST /v1/sessions`: insert-if-absent. The same digest again is

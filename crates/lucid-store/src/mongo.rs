@@ -1041,6 +1041,17 @@ impl Store for MongoStore {
         Ok(Page::from_overfetch(items, limit, event_cursor))
     }
 
+    async fn count_events(&self, chain_id: Option<u64>) -> Result<u64> {
+        let filter = match chain_id {
+            Some(c) => doc! {"chain_id": sat(c)},
+            None => Document::new(),
+        };
+        Ok(self
+            .coll(collections::EVENTS)
+            .count_documents(filter)
+            .await?)
+    }
+
     async fn submit_session(&self, s: &SessionSubmission) -> Result<SubmitOutcome> {
         validate_submission(s)?;
         if !self.transactions {

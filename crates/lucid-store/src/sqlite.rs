@@ -825,6 +825,23 @@ impl Store for SqliteStore {
         Ok(Page::from_overfetch(items, limit, event_cursor))
     }
 
+    async fn count_events(&self, chain_id: Option<u64>) -> Result<u64> {
+        let n: i64 = match chain_id {
+            Some(c) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE chain_id = ?")
+                    .bind(sat(c))
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM events")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn submit_session(&self, s: &SessionSubmission) -> Result<SubmitOutcome> {
         validate_submission(s)?;
         let mut tx = self.begin().await?;
