@@ -809,9 +809,12 @@ impl Store for SqliteStore {
             tail.push_str(" AND (chain_id, block_number, log_index) > (?, ?, ?)");
         }
         tail.push_str(" ORDER BY chain_id, block_number, log_index LIMIT ?");
-        let mut sq = sel(&EVENTS, &tail)
-            .bind(sat(q.from_block))
-            .bind(sat(q.to_block));
+        // with one chain, start the index range at the cursor's block
+        let lower = match (&cur, q.chain_id) {
+            (Some((c, b, _)), Some(chain)) if *c == sat(chain) => (*b).max(sat(q.from_block)),
+            _ => sat(q.from_block),
+        };
+        let mut sq = sel(&EVENTS, &tail).bind(lower).bind(sat(q.to_block));
         if let Some(c) = q.chain_id {
             sq = sq.bind(sat(c));
         }
@@ -985,9 +988,12 @@ impl Store for SqliteStore {
             tail.push_str(" AND (slot, \"nodeId\", \"_id\") > (?, ?, ?)");
         }
         tail.push_str(" ORDER BY slot, \"nodeId\", \"_id\" LIMIT ?");
-        let mut sq = sel(&TASK_PROOFS, &tail)
-            .bind(sat(q.from_slot))
-            .bind(sat(q.to_slot));
+        // start the index range at the cursor's slot, not at `from_slot`: a late page must not
+        // scan every earlier row
+        let lower = cur
+            .as_ref()
+            .map_or(sat(q.from_slot), |(s, _, _)| (*s).max(sat(q.from_slot)));
+        let mut sq = sel(&TASK_PROOFS, &tail).bind(lower).bind(sat(q.to_slot));
         if let Some(t) = q.max_ts {
             sq = sq.bind(sat(t));
         }
