@@ -618,6 +618,12 @@ pub async fn queries(c: Ctx) {
         .await
         .unwrap();
     assert_eq!(all.items.len(), 6);
+    assert_eq!(
+        s.sessions_by_owner(&addr(1), None, None, 100)
+            .await
+            .unwrap(),
+        all
+    );
     assert!(
         all.items
             .windows(2)
