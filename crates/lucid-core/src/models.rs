@@ -497,8 +497,9 @@ pub fn slot_result(
                 ResultReason::Primary
             } else if let Some(k) = plan.fallbacks.iter().position(|f| *f == c.submitter) {
                 let k = k as u128 + 1;
-                let acts = 1000 * u128::from(start) + k * u128::from(params.slot_timeout_ms);
-                if 1000 * u128::from(c.block_time) >= acts {
+                let acts = start
+                    .map(|st| 1000 * u128::from(st) + k * u128::from(params.slot_timeout_ms()));
+                if acts.is_ok_and(|a| 1000 * u128::from(c.block_time) >= a) {
                     ResultReason::Fallback
                 } else {
                     ResultReason::Unscheduled
@@ -515,7 +516,7 @@ pub fn slot_result(
         }
         None => {
             let final_at = params.slot_start(s.saturating_add(2));
-            if now.is_some_and(|n| n >= final_at) {
+            if now.is_some_and(|n| final_at.is_ok_and(|f| n >= f)) {
                 Some(SlotResult {
                     winner: None,
                     reason: if plan.primary.is_none() {
@@ -850,7 +851,7 @@ mod tests {
     fn slot_results_follow_spec_4() {
         let p = Params::default();
         let s = 100;
-        let start = p.slot_start(s);
+        let start = p.slot_start(s).expect("start");
         let r = |c: Option<SlotClaim>, now: Option<u64>, pl: &LeaderSlot| {
             slot_result(&p, pl, c.as_ref(), now).map(|r| r.reason)
         };
