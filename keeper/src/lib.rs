@@ -1,0 +1,9 @@
+//! lucid-keeper as a library: the daemon's parts (transaction manager, chain access, keys, intake
+//! validation), so integration tests and benchmarks can drive them directly. The binary is
+//! src/main.rs.
+
+pub mod chain;
+pub mod intake;
+pub mod keys;
+pub mod rpc;
+pub mod txm;
