@@ -18,9 +18,11 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .bin/forge ]; then
   exit 0
 fi
 echo "bootstrap: installing the pinned npm toolchain…" >&2
-# Not `npm ci`: the registry reachable here serves only the linux-x64 builds of forge/anvil/cast/just, so
-# the lock file cannot list the other platforms' optional packages and `npm ci` rejects it as out of
-# sync. `npm install` installs exactly the locked versions (integrity-checked) and leaves the lock as is.
+# Not `npm ci`: the registry reachable here has no builds of `just` for other platforms, so the lock file
+# cannot list all of rust-just's optional packages and `npm ci` rejects it as out of sync. `npm install`
+# installs exactly the locked versions (integrity-checked). The committed lock is npm's own output for this
+# package.json (a fixed point: `npm install` rewrites it byte for byte), so the work tree stays clean; the
+# test command checks that (`lockfile` step). After changing package.json, commit the lock npm writes.
 npm install --no-audit --no-fund --loglevel=error >&2
 link_native
 echo "$want" > "$stamp"

@@ -8,31 +8,26 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {PayoutRouterBase} from "./PayoutRouterBase.sol";
 import {IPayoutRouterKYC} from "./interfaces/IPayoutRouterKYC.sol";
 
-/// @title PayoutRouterKYC — USDT payouts to node workers holding a compliance attestation (SPEC §3, §4).
+/// @title PayoutRouterKYC — treasury-approved USDT payouts to node workers holding a compliance attestation
+///        (SPEC §3, §4). Anyone may execute a planned payout with a valid attestation.
 /// @notice Defaults at deployment: minimum 10 USDT, at most 5,000 USDT per payout, 50,000 USDT per UTC day in
-///         total and 10,000 USDT per recipient per UTC day.
+///         total and 10,000 USDT per `kycHash` per UTC day.
 ///
-///         Authorisation is split in two: the EIP-712 `KycAttestation(address to,bytes32 kycHash,uint64 expiry)`
-///         signed by a COMPLIANCE_SIGNER_ROLE holder authorises the *recipient*; the caller, who must hold
-///         DISBURSER_ROLE (the keeper), authorises the *amount* and the `payoutId`. An attestation alone
-///         therefore never moves money, and a leaked attestation cannot be used by a third party.
+///         The plan (a leaf under the period's root, set by the treasury) authorises the amount and the
+///         recipient; the EIP-712 `KycAttestation(address to,bytes32 kycHash,uint64 expiry)` signed by a
+///         COMPLIANCE_SIGNER_ROLE holder says the recipient is verified. Domain: name "LucidPayoutKYC",
+///         version "1", `block.chainid`, this router's address.
 ///
-///         Domain: name "LucidPayoutKYC", version "1", `block.chainid`, this router's address — an attestation
-///         signed for one router or chain is invalid on any other.
-///
-///         Expiry: an attestation is valid while `block.timestamp < expiry`; at `block.timestamp >= expiry` it
-///         is expired (AttestationExpired). `expiry` is the first second at which it no longer counts.
-///
-///         Revocation: `revokeKyc(kycHash)` (a compliance signer or the admin) permanently invalidates every
-///         attestation carrying that `kycHash`; a re-verified worker gets a new `kycHash`.
+///         Expiry: an attestation is valid while `block.timestamp < expiry`. Revocation: `revokeKyc(kycHash)`
+///         (a compliance signer or the admin) permanently invalidates every attestation carrying that `kycHash`.
 ///
 ///         Signature formats (`sig`):
 ///         - exactly 65 bytes `r ‖ s ‖ v`: an ECDSA signature of the EIP-712 digest by an EOA; the recovered
 ///           address must hold COMPLIANCE_SIGNER_ROLE (OpenZeppelin ECDSA: high-s signatures are rejected);
 ///         - anything else must be `abi.encode(address signer, bytes innerSig)` (signer word, offset 0x40,
 ///           length, data): `signer` is a contract holding COMPLIANCE_SIGNER_ROLE (e.g. a multisig) and
-///           `signer.isValidSignature(digest, innerSig)` must return the ERC-1271 magic value.
-///           Such an encoding is always at least 96 bytes long, so the two formats never overlap.
+///           `signer.isValidSignature(digest, innerSig)` must return the ERC-1271 magic value. The role is
+///           checked first, so no other contract is ever called.
 contract PayoutRouterKYC is PayoutRouterBase, EIP712, IPayoutRouterKYC {
     bytes32 public constant COMPLIANCE_SIGNER_ROLE = keccak256("COMPLIANCE_SIGNER_ROLE");
     bytes32 public constant KYC_ATTESTATION_TYPEHASH =
@@ -43,7 +38,7 @@ contract PayoutRouterKYC is PayoutRouterBase, EIP712, IPayoutRouterKYC {
     uint256 public constant DEFAULT_RECIPIENT_DAILY_LIMIT = 10_000e6;
 
     mapping(bytes32 kycHash => bool) public revoked;
-    mapping(address to => mapping(uint64 day => uint256)) public recipientSpentOnDay;
+    mapping(bytes32 kycHash => mapping(uint64 day => uint256)) public recipientSpentOnDay;
     uint256 public recipientDailyLimit;
 
     constructor(address admin, IERC20 usdt)
@@ -54,37 +49,42 @@ contract PayoutRouterKYC is PayoutRouterBase, EIP712, IPayoutRouterKYC {
     }
 
     /// @inheritdoc IPayoutRouterKYC
-    /// @notice Pays `amount` to `to` once for `payoutId`, given a valid, unexpired, unrevoked attestation for `to`
-    ///         by a compliance signer. DISBURSER_ROLE, not while paused. Enforces the shared limits and the
-    ///         per-recipient daily limit.
+    /// @notice Pays the planned payout `(period, to, amount)` given a valid, unexpired, unrevoked attestation for
+    ///         `to`. Anyone, not while paused.
+    /// @dev Reverts (in this order): `EnforcedPause`; `ZeroKycHash`; `ZeroRecipient`; `NoRoot`; `InvalidProof`;
+    ///      `AlreadyPaid` (before the signature, so a retry wastes little gas); `AttestationExpired`;
+    ///      `KycRevokedError`; `InvalidAttestation`; `BelowMinimum`; `AboveMaximum`; `DailyLimitExceeded`;
+    ///      `PeriodTotalExceeded`; `RecipientDailyLimitExceeded`; `InsufficientBalance`; a token revert;
+    ///      `TransferAmountMismatch`.
     function disburseKYC(
-        bytes32 payoutId,
+        uint32 period,
         address to,
         uint256 amount,
+        bytes32[] calldata proof,
         bytes32 kycHash,
         uint64 expiry,
         bytes calldata sig
-    ) external onlyRole(DISBURSER_ROLE) whenNotPaused nonReentrant {
+    ) external whenNotPaused nonReentrant {
         if (kycHash == bytes32(0)) revert ZeroKycHash();
+        bytes32 id = _checkPlanned(period, to, amount, proof);
+        if (paid[id]) revert AlreadyPaid(id);
         // Attestations live for months; a validator's few seconds of timestamp leeway do not matter.
         // forge-lint: disable-next-line(block-timestamp)
         if (expiry <= block.timestamp) revert AttestationExpired(expiry, block.timestamp);
         if (revoked[kycHash]) revert KycRevokedError(kycHash);
-        if (to == address(0)) revert ZeroRecipient();
         if (!_validSignature(attestationDigest(to, kycHash, expiry), sig)) revert InvalidAttestation();
 
         uint64 day = currentDay();
-        _checkAndRecord(payoutId, to, amount, day);
-        uint256 spent = recipientSpentOnDay[to][day];
+        _checkLimits(period, amount, day);
+        uint256 spent = recipientSpentOnDay[kycHash][day];
         uint256 limit = recipientDailyLimit;
         if (spent + amount > limit) {
-            revert RecipientDailyLimitExceeded(to, day, amount, spent >= limit ? 0 : limit - spent);
+            revert RecipientDailyLimitExceeded(kycHash, day, amount, spent >= limit ? 0 : limit - spent);
         }
-        recipientSpentOnDay[to][day] = spent + amount;
         _requireBalance(amount);
-
-        _transferOut(to, amount);
-        emit PaidKYC(payoutId, to, amount, kycHash);
+        recipientSpentOnDay[kycHash][day] = spent + amount;
+        _settle(id, period, to, amount, day);
+        emit PaidKYC(id, to, amount, period, kycHash);
     }
 
     /// @inheritdoc IPayoutRouterKYC

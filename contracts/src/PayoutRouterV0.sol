@@ -5,7 +5,8 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {PayoutRouterBase} from "./PayoutRouterBase.sol";
 import {IPayoutRouterV0} from "./interfaces/IPayoutRouterV0.sol";
 
-/// @title PayoutRouterV0 — monthly USDT payouts to node workers without a KYC attestation (SPEC §3, §4).
+/// @title PayoutRouterV0 — monthly USDT payouts of treasury-approved plans to node workers without a KYC
+///        attestation (SPEC §3, §4). Anyone may execute a planned payout.
 /// @notice Defaults at deployment: minimum 10 USDT, at most 1,000 USDT per payout, 10,000 USDT per UTC day.
 contract PayoutRouterV0 is PayoutRouterBase, IPayoutRouterV0 {
     uint256 public constant DEFAULT_MAX_PER_PAYOUT = 1_000e6;
@@ -16,46 +17,58 @@ contract PayoutRouterV0 is PayoutRouterBase, IPayoutRouterV0 {
     {}
 
     /// @inheritdoc IPayoutRouterV0
-    /// @notice Pays `amount` micro-USDT to `to` once for `payoutId`. DISBURSER_ROLE, not while paused.
-    function disburse(bytes32 payoutId, address to, uint256 amount)
+    /// @notice Pays the planned payout `(period, to, amount)`, proven by `proof` against the period's root. Anyone,
+    ///         not while paused.
+    /// @dev Reverts (in this order): `EnforcedPause`; `ZeroRecipient`; `NoRoot`; `InvalidProof`; `AlreadyPaid`;
+    ///      `BelowMinimum`; `AboveMaximum`; `DailyLimitExceeded`; `PeriodTotalExceeded`; `InsufficientBalance`;
+    ///      a token revert; `TransferAmountMismatch`.
+    function disburse(uint32 period, address to, uint256 amount, bytes32[] calldata proof)
         external
-        onlyRole(DISBURSER_ROLE)
         whenNotPaused
         nonReentrant
     {
-        _checkAndRecord(payoutId, to, amount, currentDay());
+        bytes32 id = _checkPlanned(period, to, amount, proof);
+        if (paid[id]) revert AlreadyPaid(id);
+        uint64 day = currentDay();
+        _checkLimits(period, amount, day);
         _requireBalance(amount);
-        _transferOut(to, amount);
-        emit Paid(payoutId, to, amount);
+        _settle(id, period, to, amount, day);
+        emit Paid(id, to, amount, period);
     }
 
     /// @inheritdoc IPayoutRouterV0
-    /// @notice Pays several payouts atomically: every item obeys the same rules as `disburse` (the daily limit
-    ///         counts the batch's items cumulatively), and if any item fails the whole batch reverts.
-    ///         In particular an id that is already paid — or appears twice in the batch — reverts with
-    ///         AlreadyPaid(id). That keeps retries safe (nothing is ever paid twice) and leaves the filtering to
-    ///         the caller, who can read `paid(id)` and resubmit only the unpaid items.
-    /// @dev All checks and effects for every item happen first, then one balance check for the batch total,
-    ///      then the transfers and events.
-    function disburseBatch(bytes32[] calldata ids, address[] calldata to, uint256[] calldata amounts)
-        external
-        onlyRole(DISBURSER_ROLE)
-        whenNotPaused
-        nonReentrant
-    {
-        uint256 n = ids.length;
+    /// @notice Pays several planned payouts of one period. A wrong proof or a limit breach reverts the batch (the
+    ///         daily and period totals count the batch's items cumulatively); an already-paid item (also one
+    ///         repeated in the batch) is skipped with `PayoutSkipped(id, to, 1)`, an item whose transfer fails
+    ///         (token revert, e.g. a blacklisted recipient, or a balance mismatch) with `PayoutSkipped(id, to, 2)`
+    ///         and stays unpaid.
+    function disburseBatch(
+        uint32 period,
+        address[] calldata to,
+        uint256[] calldata amounts,
+        bytes32[][] calldata proofs
+    ) external whenNotPaused nonReentrant {
+        uint256 n = to.length;
         if (n == 0) revert EmptyBatch();
-        if (to.length != n || amounts.length != n) revert LengthMismatch(n, to.length, amounts.length);
-        uint64 day = currentDay();
-        uint256 total = 0;
-        for (uint256 i; i < n; ++i) {
-            _checkAndRecord(ids[i], to[i], amounts[i], day);
-            total += amounts[i];
+        if (amounts.length != n || proofs.length != n) {
+            revert LengthMismatch(n, amounts.length, proofs.length);
         }
-        _requireBalance(total);
+        uint64 day = currentDay();
         for (uint256 i; i < n; ++i) {
-            _transferOut(to[i], amounts[i]);
-            emit Paid(ids[i], to[i], amounts[i]);
+            address recipient = to[i];
+            uint256 amount = amounts[i];
+            bytes32 id = _checkPlanned(period, recipient, amount, proofs[i]);
+            if (paid[id]) {
+                emit PayoutSkipped(id, recipient, 1);
+                continue;
+            }
+            _checkLimits(period, amount, day);
+            // The self-call reverts alone (bookkeeping included) when the transfer fails.
+            try this.settleFromBatch(id, period, recipient, amount, day) {
+                emit Paid(id, recipient, amount, period);
+            } catch {
+                emit PayoutSkipped(id, recipient, 2);
+            }
         }
     }
 }

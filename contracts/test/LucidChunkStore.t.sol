@@ -2,9 +2,13 @@
 pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {
+    IAccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 import {ILucidAnchors} from "../src/interfaces/ILucidAnchors.sol";
 import {ILucidChunkStore} from "../src/interfaces/ILucidChunkStore.sol";
 import {LucidChunkStore} from "../src/LucidChunkStore.sol";
+import {LucidHashes} from "../src/libraries/LucidHashes.sol";
 import {MerkleBuilder} from "./utils/MerkleBuilder.sol";
 import {AnchorsFixture} from "./utils/AnchorsFixture.sol";
 
@@ -30,7 +34,7 @@ contract LucidChunkStoreTest is AnchorsFixture {
             c.push(c_[i]);
         }
         lv = lv_;
-        _anchor(s_);
+        _anchor(s_, _ownerKey(42));
     }
 
     function _register(address who, uint256 i) internal {
@@ -46,6 +50,32 @@ contract LucidChunkStoreTest is AnchorsFixture {
         store.registerChunk(s, index, h, size, p);
     }
 
+    /// @dev Arrays for registerChunks of chunks `idx` of the fixture session.
+    function _many(uint256[] memory idx)
+        internal
+        view
+        returns (uint32[] memory ii, bytes32[] memory hh, uint64[] memory ss, bytes32[][] memory pp)
+    {
+        uint256 n = idx.length;
+        ii = new uint32[](n);
+        hh = new bytes32[](n);
+        ss = new uint64[](n);
+        pp = new bytes32[][](n);
+        for (uint256 k = 0; k < n; k++) {
+            ii[k] = c[idx[k]].index;
+            hh[k] = c[idx[k]].chunkHash;
+            ss[k] = c[idx[k]].size;
+            pp[k] = MerkleBuilder.proof(lv, idx[k]);
+        }
+    }
+
+    function _range(uint256 from, uint256 to) internal pure returns (uint256[] memory r) {
+        r = new uint256[](to - from);
+        for (uint256 i = from; i < to; i++) {
+            r[i - from] = i;
+        }
+    }
+
     // ------------------------------------------------------------------ constructor, views
 
     function test_constructor_setsAnchorsAndAdmin() public view {
@@ -53,11 +83,16 @@ contract LucidChunkStoreTest is AnchorsFixture {
         assertEq(store.STORER_ROLE(), keccak256("STORER_ROLE"));
         assertEq(store.MAX_CHUNK_SIZE(), 16 * 1024 * 1024);
         assertTrue(store.hasRole(store.DEFAULT_ADMIN_ROLE(), admin));
+        assertEq(store.defaultAdminDelay(), 3 days);
         assertTrue(store.hasRole(store.STORER_ROLE(), storer));
     }
 
     function test_RevertWhen_constructorZeroAdmin() public {
-        vm.expectRevert(ILucidChunkStore.ZeroAddress.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, address(0)
+            )
+        );
         new LucidChunkStore(address(0), anchors);
     }
 
@@ -81,6 +116,9 @@ contract LucidChunkStoreTest is AnchorsFixture {
     function test_replicas_zeroInitially() public view {
         assertEq(store.replicas(s.sessionId, 0), 0);
         assertFalse(store.isStored(s.sessionId, 0, storer));
+        (bytes32 h, uint64 size) = store.chunkOf(s.sessionId, 0);
+        assertEq(h, bytes32(0));
+        assertEq(size, 0);
     }
 
     // ------------------------------------------------------------------ registerChunk
@@ -91,8 +129,9 @@ contract LucidChunkStoreTest is AnchorsFixture {
         _register(storer, 3);
         assertEq(store.replicas(s.sessionId, 3), 1);
         assertTrue(store.isStored(s.sessionId, 3, storer));
-        assertFalse(store.isStored(s.sessionId, 3, storer2));
-        assertEq(store.replicas(s.sessionId, 2), 0);
+        (bytes32 h, uint64 size) = store.chunkOf(s.sessionId, 3);
+        assertEq(h, c[3].chunkHash);
+        assertEq(size, c[3].size);
     }
 
     function test_registerChunk_secondStorerIncrementsReplicas() public {
@@ -111,13 +150,12 @@ contract LucidChunkStoreTest is AnchorsFixture {
         // size 1 and 16 MiB exactly are accepted
         for (uint256 k = 0; k < 2; k++) {
             uint64 size = k == 0 ? 1 : 16 * 1024 * 1024;
-            MerkleBuilder.Chunk[] memory cc = new MerkleBuilder.Chunk[](1);
-            cc[0] = MerkleBuilder.Chunk(0, keccak256("x"), size);
             bytes32 id = _sessionId(1000 + k);
-            bytes32[] memory l = MerkleBuilder.leaves(id, cc);
+            bytes32 l = LucidHashes.leaf(id, 0, keccak256("x"), size);
+            uint256 key = _ownerKey(1000 + k);
             ILucidAnchors.SessionAnchor memory t =
-                ILucidAnchors.SessionAnchor(id, keccak256("m"), l[0], address(9), 1, 1);
-            _anchor(t);
+                ILucidAnchors.SessionAnchor(id, keccak256("m"), l, vm.addr(key), 1, 1);
+            _anchor(t, key);
             vm.prank(storer);
             store.registerChunk(t, 0, keccak256("x"), size, new bytes32[](0));
             assertEq(store.replicas(id, 0), 1);
@@ -126,17 +164,36 @@ contract LucidChunkStoreTest is AnchorsFixture {
 
     /// @dev replicas saturates at type(uint16).max; the registration itself is still recorded and emitted.
     function test_registerChunk_replicasSaturateAtMax() public {
-        bytes32 inner = keccak256(abi.encode(s.sessionId, uint256(1))); // _replicas at slot 1
-        bytes32 slot = keccak256(abi.encode(uint256(5), inner));
-        vm.store(address(store), slot, bytes32(uint256(type(uint16).max - 1)));
-        assertEq(store.replicas(s.sessionId, 5), type(uint16).max - 1);
         _register(storer, 5);
-        assertEq(store.replicas(s.sessionId, 5), type(uint16).max);
-        vm.expectEmit(true, true, true, true, address(store));
-        emit ChunkStored(s.sessionId, 5, storer2, c[5].chunkHash, c[5].size);
+        // _chunks at slot 2 (after AccessControlDefaultAdminRules' storage? computed via stdstore-free probing)
+        bytes32 slotWord = _chunkWordSlot(s.sessionId, 5);
+        bytes32 w = vm.load(address(store), slotWord);
+        // word 1 of Chunk: size (uint64, low) | replicas (uint16, next)
+        uint256 size = uint256(w) & type(uint64).max;
+        assertEq(size, c[5].size, "probe found the Chunk struct");
+        vm.store(address(store), slotWord, bytes32(size | (uint256(type(uint16).max - 1) << 64)));
+        assertEq(store.replicas(s.sessionId, 5), type(uint16).max - 1);
         _register(storer2, 5);
         assertEq(store.replicas(s.sessionId, 5), type(uint16).max);
-        assertTrue(store.isStored(s.sessionId, 5, storer2));
+        address storer3 = makeAddr("storer3");
+        bytes32 role = store.STORER_ROLE();
+        vm.prank(admin);
+        store.grantRole(role, storer3);
+        vm.expectEmit(true, true, true, true, address(store));
+        emit ChunkStored(s.sessionId, 5, storer3, c[5].chunkHash, c[5].size);
+        _register(storer3, 5);
+        assertEq(store.replicas(s.sessionId, 5), type(uint16).max);
+        assertTrue(store.isStored(s.sessionId, 5, storer3));
+    }
+
+    /// @dev Finds the storage word holding (size, replicas) of chunk `index`: mapping slot p, so the struct is at
+    ///      keccak256(index, keccak256(id, p)) and its second word one further.
+    function _chunkWordSlot(bytes32 id, uint32 index) internal view returns (bytes32) {
+        for (uint256 p = 0; p < 10; p++) {
+            bytes32 base = keccak256(abi.encode(uint256(index), keccak256(abi.encode(id, p))));
+            if (vm.load(address(store), base) == c[index].chunkHash) return bytes32(uint256(base) + 1);
+        }
+        revert("Chunk struct not found");
     }
 
     function test_RevertWhen_registerChunkWithoutRole() public {
@@ -216,9 +273,7 @@ contract LucidChunkStoreTest is AnchorsFixture {
         (ILucidAnchors.SessionAnchor memory t, MerkleBuilder.Chunk[] memory cc, bytes32[] memory l) =
             _session(43, 2);
         bytes32[] memory p = MerkleBuilder.proof(l, 0);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, t.sessionId, uint32(0))
-        );
+        vm.expectRevert(abi.encodeWithSelector(ILucidChunkStore.SessionNotAnchored.selector, t.sessionId));
         vm.prank(storer);
         store.registerChunk(t, 0, cc[0].chunkHash, cc[0].size, p);
     }
@@ -227,9 +282,7 @@ contract LucidChunkStoreTest is AnchorsFixture {
         ILucidAnchors.SessionAnchor memory t = s;
         t.owner = stranger;
         bytes32[] memory p = MerkleBuilder.proof(lv, 0);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, s.sessionId, uint32(0))
-        );
+        vm.expectRevert(abi.encodeWithSelector(ILucidChunkStore.SessionNotAnchored.selector, s.sessionId));
         vm.prank(storer);
         store.registerChunk(t, 0, c[0].chunkHash, c[0].size, p);
     }
@@ -247,5 +300,108 @@ contract LucidChunkStoreTest is AnchorsFixture {
         }
         vm.prank(storer);
         store.registerChunk(s, 0, c[0].chunkHash, size, p);
+    }
+
+    // ------------------------------------------------------------------ registerChunks
+
+    function test_registerChunks_registersAllAndEmitsInOrder() public {
+        (uint32[] memory ii, bytes32[] memory hh, uint64[] memory ss, bytes32[][] memory pp) =
+            _many(_range(0, 8));
+        for (uint256 k = 0; k < 8; k++) {
+            vm.expectEmit(true, true, true, true, address(store));
+            emit ChunkStored(s.sessionId, ii[k], storer, hh[k], ss[k]);
+        }
+        vm.prank(storer);
+        store.registerChunks(s, ii, hh, ss, pp);
+        for (uint32 k = 0; k < 8; k++) {
+            assertEq(store.replicas(s.sessionId, k), 1);
+            assertTrue(store.isStored(s.sessionId, k, storer));
+        }
+    }
+
+    function test_RevertWhen_registerChunksEmpty() public {
+        vm.expectRevert(ILucidChunkStore.EmptyBatch.selector);
+        vm.prank(storer);
+        store.registerChunks(s, new uint32[](0), new bytes32[](0), new uint64[](0), new bytes32[][](0));
+    }
+
+    function test_RevertWhen_registerChunksLengthMismatch() public {
+        (uint32[] memory ii, bytes32[] memory hh, uint64[] memory ss, bytes32[][] memory pp) =
+            _many(_range(0, 2));
+        vm.startPrank(storer);
+        vm.expectRevert(ILucidChunkStore.LengthMismatch.selector);
+        store.registerChunks(s, ii, new bytes32[](1), ss, pp);
+        vm.expectRevert(ILucidChunkStore.LengthMismatch.selector);
+        store.registerChunks(s, ii, hh, new uint64[](3), pp);
+        vm.expectRevert(ILucidChunkStore.LengthMismatch.selector);
+        store.registerChunks(s, ii, hh, ss, new bytes32[][](1));
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_registerChunksSessionNotAnchored() public {
+        (uint32[] memory ii, bytes32[] memory hh, uint64[] memory ss, bytes32[][] memory pp) =
+            _many(_range(0, 2));
+        ILucidAnchors.SessionAnchor memory t = s;
+        t.startedAt += 1;
+        vm.expectRevert(abi.encodeWithSelector(ILucidChunkStore.SessionNotAnchored.selector, s.sessionId));
+        vm.prank(storer);
+        store.registerChunks(t, ii, hh, ss, pp);
+    }
+
+    function test_RevertWhen_registerChunksWithoutRole() public {
+        (uint32[] memory ii, bytes32[] memory hh, uint64[] memory ss, bytes32[][] memory pp) =
+            _many(_range(0, 2));
+        bytes32 role = store.STORER_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, role)
+        );
+        vm.prank(stranger);
+        store.registerChunks(s, ii, hh, ss, pp);
+    }
+
+    /// @dev One bad item reverts the whole call: nothing of it is stored.
+    function test_RevertWhen_registerChunksOneBadProof_nothingStored() public {
+        (uint32[] memory ii, bytes32[] memory hh, uint64[] memory ss, bytes32[][] memory pp) =
+            _many(_range(0, 4));
+        pp[2][0] ^= bytes32(uint256(1));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILucidChunkStore.InvalidChunkProof.selector, s.sessionId, uint32(2))
+        );
+        vm.prank(storer);
+        store.registerChunks(s, ii, hh, ss, pp);
+        assertEq(store.replicas(s.sessionId, 0), 0);
+    }
+
+    function test_RevertWhen_registerChunksRepeatedIndex() public {
+        uint256[] memory idx = new uint256[](3);
+        idx[0] = 1;
+        idx[1] = 2;
+        idx[2] = 1;
+        (uint32[] memory ii, bytes32[] memory hh, uint64[] memory ss, bytes32[][] memory pp) = _many(idx);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILucidChunkStore.AlreadyStored.selector, s.sessionId, uint32(1), storer)
+        );
+        vm.prank(storer);
+        store.registerChunks(s, ii, hh, ss, pp);
+    }
+
+    function testFuzz_registerChunks_subsetMatchesSingles(uint8 mask) public {
+        vm.assume(mask != 0);
+        uint256 n;
+        for (uint256 i = 0; i < 8; i++) {
+            if (mask & (1 << i) != 0) n++;
+        }
+        uint256[] memory idx = new uint256[](n);
+        uint256 k;
+        for (uint256 i = 0; i < 8; i++) {
+            if (mask & (1 << i) != 0) idx[k++] = i;
+        }
+        (uint32[] memory ii, bytes32[] memory hh, uint64[] memory ss, bytes32[][] memory pp) = _many(idx);
+        vm.prank(storer);
+        store.registerChunks(s, ii, hh, ss, pp);
+        for (uint256 i = 0; i < 8; i++) {
+            _register(storer2, i);
+            assertEq(store.replicas(s.sessionId, uint32(i)), mask & (1 << i) != 0 ? 2 : 1);
+        }
     }
 }

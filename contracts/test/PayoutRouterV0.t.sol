@@ -1,141 +1,451 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Vm} from "forge-std/Vm.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {
+    IAccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {PayoutFixture} from "./utils/PayoutFixture.sol";
-import {PayoutRouterV0} from "../src/PayoutRouterV0.sol";
 import {IPayoutRouter} from "../src/interfaces/IPayoutRouter.sol";
 import {IPayoutRouterV0} from "../src/interfaces/IPayoutRouterV0.sol";
-import {MockUSDT} from "./mocks/MockUSDT.sol";
+import {PayoutRouterBase} from "../src/PayoutRouterBase.sol";
+import {PayoutRouterV0} from "../src/PayoutRouterV0.sol";
+import {MockTokenModes} from "./mocks/MockTokenModes.sol";
+import {MockTronUSDT} from "./mocks/MockTronUSDT.sol";
+import {PayoutFixture} from "./utils/PayoutFixture.sol";
 
-/// @notice Unit and fuzz tests of PayoutRouterV0 and of the shared PayoutRouterBase (limits, fund, withdraw, pause).
 contract PayoutRouterV0Test is PayoutFixture {
-    event Paid(bytes32 indexed payoutId, address indexed to, uint256 amount);
+    event Paid(bytes32 indexed payoutId, address indexed to, uint256 amount, uint32 indexed period);
+    event PayoutSkipped(bytes32 indexed payoutId, address indexed to, uint8 reason);
+    event PeriodRootSet(uint32 indexed period, bytes32 root, uint256 total);
     event LimitsUpdated(uint256 minPayout, uint256 maxPerPayout, uint256 dailyLimit);
     event Funded(address indexed from, uint256 amount);
     event Withdrawn(address indexed to, uint256 amount);
-    event Paused(address account);
-    event Unpaused(address account);
+    event Rescued(address indexed token, address indexed to, uint256 amount);
 
-    bytes32 internal constant ID1 = keccak256("id1");
-    bytes32 internal constant ID2 = keccak256("id2");
-    bytes32 internal constant ID3 = keccak256("id3");
+    /// @dev Plan: V0 pays alice 100, bob 250, carol 1,000 USDT; KYC pays stranger 50 (leaf 3).
+    function _defaultPlan() internal returns (bytes32) {
+        address[] memory rs = new address[](4);
+        address[] memory ts = new address[](4);
+        uint256[] memory am = new uint256[](4);
+        (rs[0], ts[0], am[0]) = (address(v0), alice, 100e6);
+        (rs[1], ts[1], am[1]) = (address(v0), bob, 250e6);
+        (rs[2], ts[2], am[2]) = (address(v0), carol, 1_000e6);
+        (rs[3], ts[3], am[3]) = (address(kyc), stranger, 50e6);
+        return _plan(PERIOD, rs, ts, am, 0);
+    }
 
-    // ------------------------------------------------------------------ constructor, views
+    function _pay(uint256 i, address to, uint256 amount) internal {
+        vm.prank(stranger); // anyone
+        v0.disburse(PERIOD, to, amount, _proof(i));
+    }
 
-    function test_constructor_setsDefaultsAndRoles() public view {
-        assertEq(v0.USDT(), address(usdt));
+    function _three()
+        internal
+        view
+        returns (address[] memory tos, uint256[] memory am, bytes32[][] memory pp)
+    {
+        tos = new address[](3);
+        am = new uint256[](3);
+        pp = new bytes32[][](3);
+        (tos[0], am[0], pp[0]) = (alice, 100e6, _proof(0));
+        (tos[1], am[1], pp[1]) = (bob, 250e6, _proof(1));
+        (tos[2], am[2], pp[2]) = (carol, 1_000e6, _proof(2));
+    }
+
+    // ------------------------------------------------------------------ deployment
+
+    function test_constructor_defaultsAndRoles() public view {
         assertEq(v0.minPayout(), 10e6);
         assertEq(v0.maxPerPayout(), 1_000e6);
         assertEq(v0.dailyLimit(), 10_000e6);
-        assertEq(v0.totalPaid(), 0);
-        assertEq(v0.DISBURSER_ROLE(), keccak256("DISBURSER_ROLE"));
-        assertEq(v0.PAUSER_ROLE(), keccak256("PAUSER_ROLE"));
-        assertTrue(v0.hasRole(v0.DEFAULT_ADMIN_ROLE(), admin));
+        assertEq(v0.USDT(), address(usdt));
+        assertEq(v0.defaultAdmin(), admin);
+        assertEq(v0.defaultAdminDelay(), 3 days);
         assertTrue(v0.hasRole(v0.PAUSER_ROLE(), admin));
-        assertFalse(v0.hasRole(v0.DISBURSER_ROLE(), admin));
-        assertFalse(v0.paused());
+        assertTrue(v0.hasRole(v0.TREASURER_ROLE(), treasurer));
+        assertEq(v0.TREASURER_ROLE(), keccak256("TREASURER_ROLE"));
         assertEq(usdt.balanceOf(address(v0)), FUNDING);
     }
 
-    function test_constructor_emitsLimitsUpdated() public {
-        vm.expectEmit(false, false, false, true);
-        emit LimitsUpdated(10e6, 1_000e6, 10_000e6);
-        new PayoutRouterV0(admin, IERC20(address(usdt)));
-    }
-
-    function test_RevertWhen_constructorZeroAdmin() public {
-        vm.expectRevert(IPayoutRouter.ZeroAddress.selector);
-        new PayoutRouterV0(address(0), IERC20(address(usdt)));
-    }
-
-    function test_RevertWhen_constructorZeroToken() public {
+    function test_RevertWhen_constructorZeroUsdt() public {
         vm.expectRevert(IPayoutRouter.ZeroAddress.selector);
         new PayoutRouterV0(admin, IERC20(address(0)));
     }
 
-    function test_currentDay_isUtcDay() public {
-        assertEq(v0.currentDay(), 1_767_225_600 / 86_400);
-        vm.warp(block.timestamp + 1 days - 1);
-        assertEq(v0.currentDay(), 1_767_225_600 / 86_400);
-        vm.warp(block.timestamp + 1);
-        assertEq(v0.currentDay(), 1_767_225_600 / 86_400 + 1);
-    }
-
-    // ------------------------------------------------------------------ setLimits
-
-    function test_setLimits_updatesAndEmits() public {
-        vm.expectEmit(address(v0));
-        emit LimitsUpdated(20e6, 500e6, 2_000e6);
-        vm.prank(admin);
-        v0.setLimits(20e6, 500e6, 2_000e6);
-        assertEq(v0.minPayout(), 20e6);
-        assertEq(v0.maxPerPayout(), 500e6);
-        assertEq(v0.dailyLimit(), 2_000e6);
-    }
-
-    function test_setLimits_allowsEqualBounds() public {
-        vm.prank(admin);
-        v0.setLimits(5e6, 5e6, 5e6);
-        assertEq(v0.dailyLimit(), 5e6);
-    }
-
-    function test_RevertWhen_setLimitsNotAdmin() public {
+    function test_RevertWhen_constructorZeroAdmin() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, v0.DEFAULT_ADMIN_ROLE()
+                IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, address(0)
             )
         );
-        vm.prank(keeper);
-        v0.setLimits(20e6, 500e6, 2_000e6);
+        new PayoutRouterV0(address(0), IERC20(address(usdt)));
     }
 
-    function test_RevertWhen_setLimitsZeroMin() public {
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidLimits.selector, 0, 500e6, 2_000e6));
-        vm.prank(admin);
-        v0.setLimits(0, 500e6, 2_000e6);
+    function test_payoutIdAndLeaf_matchSpec() public view {
+        assertEq(v0.payoutId(PERIOD, alice), _pid(PERIOD, alice));
+        assertEq(v0.leaf(PERIOD, alice, 5e6), _leaf(address(v0), PERIOD, alice, 5e6));
+        assertTrue(v0.leaf(PERIOD, alice, 5e6) != kyc.leaf(PERIOD, alice, 5e6));
     }
 
-    function test_RevertWhen_setLimitsMinAboveMax() public {
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidLimits.selector, 600e6, 500e6, 2_000e6));
-        vm.prank(admin);
-        v0.setLimits(600e6, 500e6, 2_000e6);
+    // ------------------------------------------------------------------ period roots
+
+    function test_setPeriodRoot_setsAndEmits() public {
+        vm.expectEmit(true, true, true, true, address(v0));
+        emit PeriodRootSet(7, bytes32(uint256(1)), 5e6);
+        vm.prank(treasurer);
+        v0.setPeriodRoot(7, bytes32(uint256(1)), 5e6);
+        assertEq(v0.periodRoot(7), bytes32(uint256(1)));
+        assertEq(v0.periodTotal(7), 5e6);
+        assertEq(v0.periodPaid(7), 0);
     }
 
-    function test_RevertWhen_setLimitsMaxAboveDaily() public {
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidLimits.selector, 10e6, 3_000e6, 2_000e6));
-        vm.prank(admin);
-        v0.setLimits(10e6, 3_000e6, 2_000e6);
+    function test_setPeriodRoot_replaceableWhileNothingPaid() public {
+        _defaultPlan();
+        vm.prank(treasurer);
+        v0.setPeriodRoot(PERIOD, bytes32(uint256(2)), 1);
+        assertEq(v0.periodRoot(PERIOD), bytes32(uint256(2)));
+        assertEq(v0.periodTotal(PERIOD), 1);
     }
 
-    function testFuzz_setLimits_validatesOrdering(uint256 min, uint256 maxPer, uint256 daily) public {
-        bool valid = min != 0 && min <= maxPer && maxPer <= daily;
-        if (!valid) {
-            vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidLimits.selector, min, maxPer, daily));
-        }
-        vm.prank(admin);
-        v0.setLimits(min, maxPer, daily);
-        if (valid) {
-            assertEq(v0.minPayout(), min);
-            assertEq(v0.maxPerPayout(), maxPer);
-            assertEq(v0.dailyLimit(), daily);
-        }
+    function test_RevertWhen_setPeriodRootAfterPayout() public {
+        _defaultPlan();
+        _pay(0, alice, 100e6);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.PeriodAlreadyPaying.selector, PERIOD));
+        vm.prank(treasurer);
+        v0.setPeriodRoot(PERIOD, bytes32(uint256(2)), 1e12);
+        // the other router has paid nothing under the period: still replaceable there
+        vm.prank(treasurer);
+        kyc.setPeriodRoot(PERIOD, bytes32(uint256(2)), 1e12);
     }
 
-    // ------------------------------------------------------------------ fund / withdraw
-
-    function test_fund_pullsAndEmits() public {
-        usdt.mint(stranger, 500e6);
-        vm.startPrank(stranger);
-        usdt.approve(address(v0), 500e6);
-        vm.expectEmit(address(v0));
-        emit Funded(stranger, 500e6);
-        v0.fund(500e6);
+    function test_RevertWhen_setPeriodRootZeroRootOrTotal() public {
+        vm.startPrank(treasurer);
+        vm.expectRevert(IPayoutRouter.ZeroRoot.selector);
+        v0.setPeriodRoot(1, bytes32(0), 1);
+        vm.expectRevert(IPayoutRouter.ZeroAmount.selector);
+        v0.setPeriodRoot(1, bytes32(uint256(1)), 0);
         vm.stopPrank();
-        assertEq(usdt.balanceOf(address(v0)), FUNDING + 500e6);
+    }
+
+    function test_RevertWhen_setPeriodRootWithoutRole() public {
+        bytes32 role = v0.TREASURER_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, admin, role)
+        );
+        vm.prank(admin);
+        v0.setPeriodRoot(1, bytes32(uint256(1)), 1);
+    }
+
+    // ------------------------------------------------------------------ disburse
+
+    function test_disburse_paysPlannedPayout() public {
+        _defaultPlan();
+        bytes32 id = _pid(PERIOD, bob);
+        vm.expectEmit(true, true, true, true, address(v0));
+        emit Paid(id, bob, 250e6, PERIOD);
+        _pay(1, bob, 250e6);
+        assertEq(usdt.balanceOf(bob), 250e6);
+        assertTrue(v0.paid(id));
+        assertEq(v0.spentOnDay(_day()), 250e6);
+        assertEq(v0.periodPaid(PERIOD), 250e6);
+        assertEq(v0.totalPaid(), 250e6);
+        assertEq(usdt.balanceOf(address(v0)), FUNDING - 250e6);
+    }
+
+    function test_disburse_singleLeafPlanEmptyProof() public {
+        address[] memory rs = new address[](1);
+        address[] memory ts = new address[](1);
+        uint256[] memory am = new uint256[](1);
+        (rs[0], ts[0], am[0]) = (address(v0), alice, 10e6);
+        bytes32 root = _plan(PERIOD, rs, ts, am, 0);
+        assertEq(root, _leaf(address(v0), PERIOD, alice, 10e6));
+        v0.disburse(PERIOD, alice, 10e6, new bytes32[](0));
+        assertEq(usdt.balanceOf(alice), 10e6);
+    }
+
+    function test_disburse_trueReturningAndTronFalseReturningTokens() public {
+        for (uint256 k = 0; k < 2; k++) {
+            address token;
+            if (k == 0) {
+                MockTokenModes t = new MockTokenModes();
+                t.mint(address(this), 1e12);
+                token = address(t);
+            } else {
+                MockTronUSDT t = new MockTronUSDT();
+                t.mint(address(this), 1e12);
+                token = address(t);
+            }
+            PayoutRouterV0 r = new PayoutRouterV0(admin, IERC20(token));
+            bytes32 role = r.TREASURER_ROLE();
+            vm.prank(admin);
+            r.grantRole(role, treasurer);
+            (bool ok,) = token.call(abi.encodeWithSignature("approve(address,uint256)", address(r), 1e12));
+            assertTrue(ok);
+            r.fund(1e12);
+            vm.prank(treasurer);
+            r.setPeriodRoot(PERIOD, _leaf(address(r), PERIOD, alice, 20e6), 20e6);
+            r.disburse(PERIOD, alice, 20e6, new bytes32[](0));
+            assertEq(IERC20(token).balanceOf(alice), 20e6);
+        }
+    }
+
+    function test_RevertWhen_disbursePaused() public {
+        _defaultPlan();
+        vm.prank(admin);
+        v0.pause();
+        bytes32[] memory p = _proof(0);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        v0.disburse(PERIOD, alice, 100e6, p);
+    }
+
+    function test_RevertWhen_disburseZeroRecipient() public {
+        _defaultPlan();
+        vm.expectRevert(IPayoutRouter.ZeroRecipient.selector);
+        v0.disburse(PERIOD, address(0), 100e6, new bytes32[](0));
+    }
+
+    function test_RevertWhen_disburseNoRoot() public {
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.NoRoot.selector, PERIOD));
+        v0.disburse(PERIOD, alice, 100e6, new bytes32[](0));
+    }
+
+    function test_RevertWhen_disburseInvalidProof() public {
+        _defaultPlan();
+        bytes32[] memory p = _proof(0);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidProof.selector, PERIOD, alice, 101e6));
+        v0.disburse(PERIOD, alice, 101e6, p);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidProof.selector, PERIOD, bob, 100e6));
+        v0.disburse(PERIOD, bob, 100e6, p);
+        bytes32 root = v0.periodRoot(PERIOD);
+        vm.prank(treasurer);
+        v0.setPeriodRoot(PERIOD + 1, root, 1e12);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidProof.selector, PERIOD + 1, alice, 100e6));
+        v0.disburse(PERIOD + 1, alice, 100e6, p);
+    }
+
+    function test_RevertWhen_disburseAlreadyPaid() public {
+        _defaultPlan();
+        _pay(0, alice, 100e6);
+        bytes32[] memory p = _proof(0);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.AlreadyPaid.selector, _pid(PERIOD, alice)));
+        v0.disburse(PERIOD, alice, 100e6, p);
+    }
+
+    function test_RevertWhen_disburseBelowMinimumOrAboveMaximum() public {
+        address[] memory rs = new address[](2);
+        address[] memory ts = new address[](2);
+        uint256[] memory am = new uint256[](2);
+        (rs[0], ts[0], am[0]) = (address(v0), alice, 10e6 - 1);
+        (rs[1], ts[1], am[1]) = (address(v0), bob, 1_000e6 + 1);
+        _plan(PERIOD, rs, ts, am, 0);
+        bytes32[] memory p0 = _proof(0);
+        bytes32[] memory p1 = _proof(1);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.BelowMinimum.selector, 10e6 - 1, 10e6));
+        v0.disburse(PERIOD, alice, 10e6 - 1, p0);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.AboveMaximum.selector, 1_000e6 + 1, 1_000e6));
+        v0.disburse(PERIOD, bob, 1_000e6 + 1, p1);
+    }
+
+    function test_RevertWhen_disburseDailyLimitExceeded() public {
+        _defaultPlan();
+        vm.prank(admin);
+        v0.setLimits(10e6, 1_000e6, 1_000e6);
+        _pay(1, bob, 250e6);
+        bytes32[] memory p = _proof(2);
+        vm.expectRevert(
+            abi.encodeWithSelector(IPayoutRouter.DailyLimitExceeded.selector, _day(), 1_000e6, 750e6)
+        );
+        v0.disburse(PERIOD, carol, 1_000e6, p);
+        vm.warp(block.timestamp + 1 days);
+        v0.disburse(PERIOD, carol, 1_000e6, p);
+    }
+
+    function test_RevertWhen_disbursePeriodTotalExceeded() public {
+        address[] memory rs = new address[](2);
+        address[] memory ts = new address[](2);
+        uint256[] memory am = new uint256[](2);
+        (rs[0], ts[0], am[0]) = (address(v0), alice, 100e6);
+        (rs[1], ts[1], am[1]) = (address(v0), bob, 250e6);
+        _plan(PERIOD, rs, ts, am, 300e6);
+        v0.disburse(PERIOD, bob, 250e6, _proof(1));
+        bytes32[] memory p = _proof(0);
+        vm.expectRevert(
+            abi.encodeWithSelector(IPayoutRouter.PeriodTotalExceeded.selector, PERIOD, 100e6, 50e6)
+        );
+        v0.disburse(PERIOD, alice, 100e6, p);
+    }
+
+    function test_RevertWhen_disburseInsufficientBalance() public {
+        _defaultPlan();
+        vm.prank(admin);
+        v0.withdraw(admin, FUNDING - 50e6);
+        bytes32[] memory p = _proof(0);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InsufficientBalance.selector, 100e6, 50e6));
+        v0.disburse(PERIOD, alice, 100e6, p);
+    }
+
+    // ------------------------------------------------------------------ disburseBatch
+
+    function test_disburseBatch_paysAllInOrder() public {
+        _defaultPlan();
+        (address[] memory tos, uint256[] memory am, bytes32[][] memory pp) = _three();
+        for (uint256 i = 0; i < 3; i++) {
+            vm.expectEmit(true, true, true, true, address(v0));
+            emit Paid(_pid(PERIOD, tos[i]), tos[i], am[i], PERIOD);
+        }
+        vm.prank(stranger);
+        v0.disburseBatch(PERIOD, tos, am, pp);
+        assertEq(usdt.balanceOf(carol), 1_000e6);
+        assertEq(v0.periodPaid(PERIOD), 1_350e6);
+        assertEq(v0.spentOnDay(_day()), 1_350e6);
+        assertEq(v0.totalPaid(), 1_350e6);
+    }
+
+    function test_disburseBatch_skipsAlreadyPaidAndRepeats() public {
+        _defaultPlan();
+        _pay(0, alice, 100e6);
+        (address[] memory tos, uint256[] memory am, bytes32[][] memory pp) = _three();
+        tos[2] = bob;
+        am[2] = 250e6;
+        pp[2] = _proof(1);
+        vm.expectEmit(true, true, true, true, address(v0));
+        emit PayoutSkipped(_pid(PERIOD, alice), alice, 1);
+        vm.expectEmit(true, true, true, true, address(v0));
+        emit Paid(_pid(PERIOD, bob), bob, 250e6, PERIOD);
+        vm.expectEmit(true, true, true, true, address(v0));
+        emit PayoutSkipped(_pid(PERIOD, bob), bob, 1);
+        v0.disburseBatch(PERIOD, tos, am, pp);
+        assertEq(usdt.balanceOf(bob), 250e6);
+        assertEq(usdt.balanceOf(alice), 100e6);
+        assertEq(v0.totalPaid(), 350e6);
+    }
+
+    function test_disburseBatch_skipsFailedTransferAndKeepsItUnpaid() public {
+        MockTokenModes t = new MockTokenModes();
+        PayoutRouterV0 r = new PayoutRouterV0(admin, IERC20(address(t)));
+        t.mint(address(r), 1e12);
+        bytes32 role = r.TREASURER_ROLE();
+        vm.prank(admin);
+        r.grantRole(role, treasurer);
+        bytes32[] memory lv = new bytes32[](2);
+        lv[0] = _leaf(address(r), PERIOD, alice, 100e6);
+        lv[1] = _leaf(address(r), PERIOD, bob, 200e6);
+        planLeaves = lv;
+        vm.prank(treasurer);
+        r.setPeriodRoot(PERIOD, _root2(lv), 300e6);
+        t.setBlacklisted(alice, true);
+        address[] memory tos = new address[](2);
+        uint256[] memory am = new uint256[](2);
+        bytes32[][] memory pp = new bytes32[][](2);
+        (tos[0], am[0], pp[0]) = (alice, 100e6, _proof(0));
+        (tos[1], am[1], pp[1]) = (bob, 200e6, _proof(1));
+        vm.expectEmit(true, true, true, true, address(r));
+        emit PayoutSkipped(_pid(PERIOD, alice), alice, 2);
+        r.disburseBatch(PERIOD, tos, am, pp);
+        assertFalse(r.paid(_pid(PERIOD, alice)));
+        assertTrue(r.paid(_pid(PERIOD, bob)));
+        assertEq(r.totalPaid(), 200e6);
+        assertEq(r.periodPaid(PERIOD), 200e6);
+        assertEq(r.spentOnDay(_day()), 200e6);
+        // once unblocked, alice's payout goes through
+        t.setBlacklisted(alice, false);
+        r.disburse(PERIOD, alice, 100e6, pp[0]);
+        assertEq(t.balanceOf(alice), 100e6);
+    }
+
+    function _root2(bytes32[] memory lv) internal pure returns (bytes32) {
+        return lv[0] < lv[1] ? keccak256(abi.encode(lv[0], lv[1])) : keccak256(abi.encode(lv[1], lv[0]));
+    }
+
+    function test_RevertWhen_disburseBatchEmpty() public {
+        vm.expectRevert(IPayoutRouterV0.EmptyBatch.selector);
+        v0.disburseBatch(PERIOD, new address[](0), new uint256[](0), new bytes32[][](0));
+    }
+
+    function test_RevertWhen_disburseBatchLengthMismatch() public {
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouterV0.LengthMismatch.selector, 2, 1, 2));
+        v0.disburseBatch(PERIOD, new address[](2), new uint256[](1), new bytes32[][](2));
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouterV0.LengthMismatch.selector, 2, 2, 3));
+        v0.disburseBatch(PERIOD, new address[](2), new uint256[](2), new bytes32[][](3));
+    }
+
+    function test_RevertWhen_disburseBatchOneBadProof_nothingPaid() public {
+        _defaultPlan();
+        (address[] memory tos, uint256[] memory am, bytes32[][] memory pp) = _three();
+        am[2] = 999e6;
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidProof.selector, PERIOD, carol, 999e6));
+        v0.disburseBatch(PERIOD, tos, am, pp);
+        assertEq(v0.totalPaid(), 0);
+    }
+
+    function test_RevertWhen_disburseBatchLimitBreach_nothingPaid() public {
+        _defaultPlan();
+        vm.prank(admin);
+        v0.setLimits(10e6, 1_000e6, 1_000e6);
+        (address[] memory tos, uint256[] memory am, bytes32[][] memory pp) = _three();
+        vm.expectRevert(
+            abi.encodeWithSelector(IPayoutRouter.DailyLimitExceeded.selector, _day(), 1_000e6, 650e6)
+        );
+        v0.disburseBatch(PERIOD, tos, am, pp);
+        assertEq(usdt.balanceOf(alice), 0);
+    }
+
+    function test_RevertWhen_disburseBatchPaused() public {
+        vm.prank(admin);
+        v0.pause();
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        v0.disburseBatch(PERIOD, new address[](1), new uint256[](1), new bytes32[][](1));
+    }
+
+    function test_RevertWhen_settleFromBatchCalledByAnyone() public {
+        vm.expectRevert(PayoutRouterBase.OnlySelf.selector);
+        v0.settleFromBatch(bytes32(uint256(1)), PERIOD, stranger, 100e6, _day());
         assertEq(usdt.balanceOf(stranger), 0);
+    }
+
+    // ------------------------------------------------------------------ limits, funding, withdraw, rescue
+
+    function test_setLimits_updatesAndEmits() public {
+        vm.expectEmit(true, true, true, true, address(v0));
+        emit LimitsUpdated(1, 2, 3);
+        vm.prank(admin);
+        v0.setLimits(1, 2, 3);
+        assertEq(v0.minPayout(), 1);
+        assertEq(v0.maxPerPayout(), 2);
+        assertEq(v0.dailyLimit(), 3);
+    }
+
+    function test_RevertWhen_setLimitsInvalid() public {
+        vm.startPrank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidLimits.selector, 0, 2, 3));
+        v0.setLimits(0, 2, 3);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidLimits.selector, 3, 2, 3));
+        v0.setLimits(3, 2, 3);
+        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidLimits.selector, 1, 4, 3));
+        v0.setLimits(1, 4, 3);
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_setLimitsByTreasurer() public {
+        bytes32 role = v0.DEFAULT_ADMIN_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, treasurer, role)
+        );
+        vm.prank(treasurer);
+        v0.setLimits(1, 2, 3);
+    }
+
+    function test_fund_emitsReceived() public {
+        usdt.mint(stranger, 5e6);
+        vm.startPrank(stranger);
+        usdt.approve(address(v0), 5e6);
+        vm.expectEmit(true, true, true, true, address(v0));
+        emit Funded(stranger, 5e6);
+        v0.fund(5e6);
+        vm.stopPrank();
     }
 
     function test_RevertWhen_fundZero() public {
@@ -143,466 +453,154 @@ contract PayoutRouterV0Test is PayoutFixture {
         v0.fund(0);
     }
 
-    function test_RevertWhen_fundWithoutAllowance() public {
-        usdt.mint(stranger, 500e6);
-        vm.expectRevert(
-            abi.encodeWithSelector(MockUSDT.InsufficientTokenAllowance.selector, address(v0), 0, 500e6)
-        );
-        vm.prank(stranger);
-        v0.fund(500e6);
-    }
-
-    function test_withdraw_sendsAndEmits() public {
-        vm.expectEmit(address(v0));
-        emit Withdrawn(bob, 1_234e6);
-        vm.prank(admin);
-        v0.withdraw(bob, 1_234e6);
-        assertEq(usdt.balanceOf(bob), 1_234e6);
-        assertEq(usdt.balanceOf(address(v0)), FUNDING - 1_234e6);
-    }
-
     function test_withdraw_worksWhilePaused() public {
         vm.startPrank(admin);
         v0.pause();
-        v0.withdraw(admin, FUNDING);
+        vm.expectEmit(true, true, true, true, address(v0));
+        emit Withdrawn(bob, 7e6);
+        v0.withdraw(bob, 7e6);
         vm.stopPrank();
-        assertEq(usdt.balanceOf(admin), FUNDING);
+        assertEq(usdt.balanceOf(bob), 7e6);
     }
 
-    function test_RevertWhen_withdrawNotAdmin() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, v0.DEFAULT_ADMIN_ROLE()
-            )
-        );
-        vm.prank(keeper);
-        v0.withdraw(keeper, 1e6);
-    }
-
-    function test_RevertWhen_withdrawZeroRecipient() public {
+    function test_RevertWhen_withdrawInvalid() public {
+        vm.startPrank(admin);
         vm.expectRevert(IPayoutRouter.ZeroRecipient.selector);
-        vm.prank(admin);
-        v0.withdraw(address(0), 1e6);
-    }
-
-    function test_RevertWhen_withdrawZeroAmount() public {
+        v0.withdraw(address(0), 1);
         vm.expectRevert(IPayoutRouter.ZeroAmount.selector);
-        vm.prank(admin);
-        v0.withdraw(admin, 0);
-    }
-
-    function test_RevertWhen_withdrawAboveBalance() public {
+        v0.withdraw(bob, 0);
         vm.expectRevert(
             abi.encodeWithSelector(IPayoutRouter.InsufficientBalance.selector, FUNDING + 1, FUNDING)
         );
-        vm.prank(admin);
-        v0.withdraw(admin, FUNDING + 1);
+        v0.withdraw(bob, FUNDING + 1);
+        vm.stopPrank();
+        bytes32 role = v0.DEFAULT_ADMIN_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, treasurer, role)
+        );
+        vm.prank(treasurer);
+        v0.withdraw(bob, 1);
     }
 
-    // ------------------------------------------------------------------ pause / unpause
-
-    function test_pause_andUnpause() public {
-        vm.expectEmit(address(v0));
-        emit Paused(admin);
+    function test_RevertWhen_withdrawTokenMovesNothing() public {
+        MockTokenModes t = new MockTokenModes();
+        PayoutRouterV0 r = new PayoutRouterV0(admin, IERC20(address(t)));
+        t.mint(address(r), 100e6);
+        t.setMode(MockTokenModes.Mode.Noop, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(IPayoutRouter.TransferAmountMismatch.selector, address(r), 5e6, 0)
+        );
         vm.prank(admin);
+        r.withdraw(bob, 5e6);
+    }
+
+    function test_rescue_otherToken() public {
+        MockTokenModes t = new MockTokenModes();
+        t.mint(address(v0), 9e6);
+        vm.expectEmit(true, true, true, true, address(v0));
+        emit Rescued(address(t), bob, 9e6);
+        vm.prank(admin);
+        v0.rescue(address(t), bob, 9e6);
+        assertEq(t.balanceOf(bob), 9e6);
+    }
+
+    function test_RevertWhen_rescueUsdtOrInvalid() public {
+        vm.startPrank(admin);
+        vm.expectRevert(IPayoutRouter.RescueOfUsdt.selector);
+        v0.rescue(address(usdt), bob, 1);
+        vm.expectRevert(IPayoutRouter.ZeroAddress.selector);
+        v0.rescue(address(0), bob, 1);
+        vm.expectRevert(IPayoutRouter.ZeroAddress.selector);
+        v0.rescue(address(this), address(0), 1);
+        vm.expectRevert(IPayoutRouter.ZeroAmount.selector);
+        v0.rescue(address(this), bob, 0);
+        vm.stopPrank();
+        bytes32 role = v0.DEFAULT_ADMIN_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, role)
+        );
+        vm.prank(stranger);
+        v0.rescue(address(this), bob, 1);
+    }
+
+    // ------------------------------------------------------------------ pause, admin lifecycle
+
+    function test_pause_byPauserUnpauseOnlyByAdmin() public {
+        address pauser = makeAddr("pauser");
+        bytes32 pr = v0.PAUSER_ROLE();
+        vm.prank(admin);
+        v0.grantRole(pr, pauser);
+        vm.prank(pauser);
         v0.pause();
         assertTrue(v0.paused());
-        vm.expectEmit(address(v0));
-        emit Unpaused(admin);
+        bytes32 adminRole = v0.DEFAULT_ADMIN_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, pauser, adminRole
+            )
+        );
+        vm.prank(pauser);
+        v0.unpause();
         vm.prank(admin);
         v0.unpause();
         assertFalse(v0.paused());
     }
 
-    function test_pause_byGrantedPauser() public {
-        address pauser = makeAddr("pauser");
-        vm.startPrank(admin);
-        v0.grantRole(v0.PAUSER_ROLE(), pauser);
-        vm.stopPrank();
-        vm.prank(pauser);
-        v0.pause();
-        assertTrue(v0.paused());
-    }
-
-    function test_RevertWhen_pauseNotPauser() public {
+    function test_RevertWhen_pauseByStranger() public {
+        bytes32 pr = v0.PAUSER_ROLE();
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, v0.PAUSER_ROLE()
-            )
-        );
-        vm.prank(keeper);
-        v0.pause();
-    }
-
-    function test_RevertWhen_unpauseNotPauser() public {
-        vm.prank(admin);
-        v0.pause();
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, v0.PAUSER_ROLE()
-            )
-        );
-        vm.prank(keeper);
-        v0.unpause();
-    }
-
-    function test_RevertWhen_pauseTwice() public {
-        vm.startPrank(admin);
-        v0.pause();
-        vm.expectRevert(Pausable.EnforcedPause.selector);
-        v0.pause();
-        vm.stopPrank();
-    }
-
-    // ------------------------------------------------------------------ disburse
-
-    function test_disburse_paysAndRecords() public {
-        vm.expectEmit(address(v0));
-        emit Paid(ID1, alice, 100e6);
-        vm.prank(keeper);
-        v0.disburse(ID1, alice, 100e6);
-        assertEq(usdt.balanceOf(alice), 100e6);
-        assertEq(usdt.balanceOf(address(v0)), FUNDING - 100e6);
-        assertTrue(v0.paid(ID1));
-        assertEq(v0.spentOnDay(_day()), 100e6);
-        assertEq(v0.totalPaid(), 100e6);
-    }
-
-    function test_disburse_atExactBounds() public {
-        vm.startPrank(keeper);
-        v0.disburse(ID1, alice, 10e6);
-        v0.disburse(ID2, alice, 1_000e6);
-        vm.stopPrank();
-        assertEq(usdt.balanceOf(alice), 1_010e6);
-    }
-
-    function test_disburse_fillsDailyLimitExactly() public {
-        vm.startPrank(keeper);
-        for (uint256 i; i < 10; ++i) {
-            v0.disburse(bytes32(i + 1), alice, 1_000e6);
-        }
-        vm.stopPrank();
-        assertEq(v0.spentOnDay(_day()), 10_000e6);
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.DailyLimitExceeded.selector, _day(), 10e6, 0));
-        vm.prank(keeper);
-        v0.disburse(bytes32(uint256(11)), alice, 10e6);
-    }
-
-    function test_disburse_dailyLimitResetsAtUtcMidnight() public {
-        vm.startPrank(keeper);
-        for (uint256 i; i < 10; ++i) {
-            v0.disburse(bytes32(i + 1), alice, 1_000e6);
-        }
-        uint64 day0 = _day();
-        vm.warp((uint256(day0) + 1) * 1 days); // 00:00:00 UTC the next day
-        v0.disburse(bytes32(uint256(11)), alice, 1_000e6);
-        vm.stopPrank();
-        assertEq(v0.spentOnDay(day0), 10_000e6);
-        assertEq(v0.spentOnDay(day0 + 1), 1_000e6);
-    }
-
-    function test_RevertWhen_disburseNotDisburser() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, admin, v0.DISBURSER_ROLE()
-            )
-        );
-        vm.prank(admin);
-        v0.disburse(ID1, alice, 100e6);
-    }
-
-    function test_RevertWhen_disbursePaused() public {
-        vm.prank(admin);
-        v0.pause();
-        vm.expectRevert(Pausable.EnforcedPause.selector);
-        vm.prank(keeper);
-        v0.disburse(ID1, alice, 100e6);
-    }
-
-    function test_disburse_worksAfterUnpause() public {
-        vm.startPrank(admin);
-        v0.pause();
-        v0.unpause();
-        vm.stopPrank();
-        vm.prank(keeper);
-        v0.disburse(ID1, alice, 100e6);
-        assertTrue(v0.paid(ID1));
-    }
-
-    function test_RevertWhen_disburseZeroPayoutId() public {
-        vm.expectRevert(IPayoutRouter.ZeroPayoutId.selector);
-        vm.prank(keeper);
-        v0.disburse(bytes32(0), alice, 100e6);
-    }
-
-    function test_RevertWhen_disburseZeroRecipient() public {
-        vm.expectRevert(IPayoutRouter.ZeroRecipient.selector);
-        vm.prank(keeper);
-        v0.disburse(ID1, address(0), 100e6);
-    }
-
-    function test_RevertWhen_disburseAlreadyPaid() public {
-        vm.startPrank(keeper);
-        v0.disburse(ID1, alice, 100e6);
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.AlreadyPaid.selector, ID1));
-        v0.disburse(ID1, alice, 100e6);
-        // also to another recipient or amount, and on another day
-        vm.warp(block.timestamp + 40 days);
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.AlreadyPaid.selector, ID1));
-        v0.disburse(ID1, bob, 50e6);
-        vm.stopPrank();
-    }
-
-    function test_RevertWhen_disburseBelowMinimum() public {
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.BelowMinimum.selector, 10e6 - 1, 10e6));
-        vm.prank(keeper);
-        v0.disburse(ID1, alice, 10e6 - 1);
-    }
-
-    function test_RevertWhen_disburseAboveMaximum() public {
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.AboveMaximum.selector, 1_000e6 + 1, 1_000e6));
-        vm.prank(keeper);
-        v0.disburse(ID1, alice, 1_000e6 + 1);
-    }
-
-    function test_RevertWhen_disburseDailyLimitExceeded() public {
-        vm.startPrank(keeper);
-        for (uint256 i; i < 9; ++i) {
-            v0.disburse(bytes32(i + 1), alice, 1_000e6);
-        }
-        v0.disburse(ID1, alice, 990e6);
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.DailyLimitExceeded.selector, _day(), 11e6, 10e6));
-        v0.disburse(ID2, alice, 11e6);
-        vm.stopPrank();
-    }
-
-    function test_RevertWhen_disburseAfterDailyLimitLoweredBelowSpent() public {
-        vm.prank(keeper);
-        v0.disburse(ID1, alice, 1_000e6);
-        vm.prank(admin);
-        v0.setLimits(10e6, 500e6, 500e6);
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.DailyLimitExceeded.selector, _day(), 10e6, 0));
-        vm.prank(keeper);
-        v0.disburse(ID2, alice, 10e6);
-    }
-
-    function test_RevertWhen_disburseInsufficientBalance() public {
-        vm.prank(admin);
-        v0.withdraw(admin, FUNDING - 50e6);
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InsufficientBalance.selector, 100e6, 50e6));
-        vm.prank(keeper);
-        v0.disburse(ID1, alice, 100e6);
-        assertFalse(v0.paid(ID1));
-    }
-
-    function testFuzz_disburse_limits(uint256 amount, uint32 dayOffset, address to) public {
-        vm.assume(to != address(0) && to != address(v0));
-        amount = bound(amount, 0, 2_000e6);
-        vm.warp(block.timestamp + uint256(dayOffset) * 1 days + (amount % 1 days));
-        uint256 before = usdt.balanceOf(to);
-        if (amount < 10e6) {
-            vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.BelowMinimum.selector, amount, 10e6));
-        } else if (amount > 1_000e6) {
-            vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.AboveMaximum.selector, amount, 1_000e6));
-        }
-        vm.prank(keeper);
-        v0.disburse(ID1, to, amount);
-        if (amount >= 10e6 && amount <= 1_000e6) {
-            assertEq(usdt.balanceOf(to), before + amount);
-            assertEq(v0.spentOnDay(_day()), amount);
-        }
-    }
-
-    function testFuzz_disburse_dailyTotalNeverExceeded(uint256[12] memory amounts, uint8 hoursStep) public {
-        uint64 startDay = _day();
-        vm.warp(uint256(startDay) * 1 days); // start of a UTC day
-        uint256 sum;
-        for (uint256 i; i < amounts.length; ++i) {
-            vm.warp(block.timestamp + uint256(hoursStep % 3) * 1 hours);
-            uint256 a = bound(amounts[i], 10e6, 1_000e6);
-            uint64 d = _day();
-            uint256 spent = v0.spentOnDay(d);
-            vm.prank(keeper);
-            if (spent + a > 10_000e6) {
-                vm.expectRevert(
-                    abi.encodeWithSelector(IPayoutRouter.DailyLimitExceeded.selector, d, a, 10_000e6 - spent)
-                );
-                v0.disburse(bytes32(i + 1), alice, a);
-            } else {
-                v0.disburse(bytes32(i + 1), alice, a);
-                sum += a;
-            }
-            assertLe(v0.spentOnDay(d), 10_000e6);
-        }
-        assertEq(usdt.balanceOf(alice), sum);
-        assertEq(v0.totalPaid(), sum);
-    }
-
-    // ------------------------------------------------------------------ disburseBatch
-
-    function _batch3()
-        internal
-        view
-        returns (bytes32[] memory ids, address[] memory to, uint256[] memory amounts)
-    {
-        ids = new bytes32[](3);
-        to = new address[](3);
-        amounts = new uint256[](3);
-        (ids[0], ids[1], ids[2]) = (ID1, ID2, ID3);
-        (to[0], to[1], to[2]) = (alice, bob, alice);
-        (amounts[0], amounts[1], amounts[2]) = (100e6, 200e6, 300e6);
-    }
-
-    function test_disburseBatch_paysAll() public {
-        (bytes32[] memory ids, address[] memory to, uint256[] memory amounts) = _batch3();
-        vm.expectEmit(address(v0));
-        emit Paid(ID1, alice, 100e6);
-        vm.expectEmit(address(v0));
-        emit Paid(ID2, bob, 200e6);
-        vm.expectEmit(address(v0));
-        emit Paid(ID3, alice, 300e6);
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, amounts);
-        assertEq(usdt.balanceOf(alice), 400e6);
-        assertEq(usdt.balanceOf(bob), 200e6);
-        assertTrue(v0.paid(ID1) && v0.paid(ID2) && v0.paid(ID3));
-        assertEq(v0.spentOnDay(_day()), 600e6);
-        assertEq(v0.totalPaid(), 600e6);
-    }
-
-    function test_RevertWhen_disburseBatchEmpty() public {
-        vm.expectRevert(IPayoutRouterV0.EmptyBatch.selector);
-        vm.prank(keeper);
-        v0.disburseBatch(new bytes32[](0), new address[](0), new uint256[](0));
-    }
-
-    function test_RevertWhen_disburseBatchToLengthMismatch() public {
-        (bytes32[] memory ids,, uint256[] memory amounts) = _batch3();
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouterV0.LengthMismatch.selector, 3, 2, 3));
-        vm.prank(keeper);
-        v0.disburseBatch(ids, new address[](2), amounts);
-    }
-
-    function test_RevertWhen_disburseBatchAmountsLengthMismatch() public {
-        (bytes32[] memory ids, address[] memory to,) = _batch3();
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouterV0.LengthMismatch.selector, 3, 3, 4));
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, new uint256[](4));
-    }
-
-    function test_RevertWhen_disburseBatchContainsPaidId() public {
-        vm.prank(keeper);
-        v0.disburse(ID2, bob, 200e6);
-        (bytes32[] memory ids, address[] memory to, uint256[] memory amounts) = _batch3();
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.AlreadyPaid.selector, ID2));
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, amounts);
-        assertFalse(v0.paid(ID1)); // atomic: nothing from the batch was paid
-        assertEq(usdt.balanceOf(alice), 0);
-    }
-
-    function test_RevertWhen_disburseBatchDuplicateId() public {
-        (bytes32[] memory ids, address[] memory to, uint256[] memory amounts) = _batch3();
-        ids[2] = ID1;
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.AlreadyPaid.selector, ID1));
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, amounts);
-    }
-
-    function test_disburseBatch_retryAfterFilteringPaidIds() public {
-        vm.prank(keeper);
-        v0.disburse(ID2, bob, 200e6);
-        (bytes32[] memory ids, address[] memory to, uint256[] memory amounts) = _batch3();
-        // the caller filters out what is already paid and resubmits the rest
-        bytes32[] memory ids2 = new bytes32[](2);
-        address[] memory to2 = new address[](2);
-        uint256[] memory amounts2 = new uint256[](2);
-        uint256 k;
-        for (uint256 i; i < 3; ++i) {
-            if (v0.paid(ids[i])) continue;
-            (ids2[k], to2[k], amounts2[k]) = (ids[i], to[i], amounts[i]);
-            ++k;
-        }
-        vm.prank(keeper);
-        v0.disburseBatch(ids2, to2, amounts2);
-        assertEq(usdt.balanceOf(alice), 400e6);
-        assertEq(usdt.balanceOf(bob), 200e6);
-    }
-
-    function test_RevertWhen_disburseBatchItemInvalid() public {
-        (bytes32[] memory ids, address[] memory to, uint256[] memory amounts) = _batch3();
-        amounts[1] = 1_001e6;
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.AboveMaximum.selector, 1_001e6, 1_000e6));
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, amounts);
-        to[1] = address(0);
-        amounts[1] = 200e6;
-        vm.expectRevert(IPayoutRouter.ZeroRecipient.selector);
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, amounts);
-    }
-
-    function test_RevertWhen_disburseBatchExceedsDailyLimitCumulatively() public {
-        bytes32[] memory ids = new bytes32[](11);
-        address[] memory to = new address[](11);
-        uint256[] memory amounts = new uint256[](11);
-        for (uint256 i; i < 11; ++i) {
-            (ids[i], to[i], amounts[i]) = (bytes32(i + 1), alice, 1_000e6);
-        }
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.DailyLimitExceeded.selector, _day(), 1_000e6, 0));
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, amounts);
-    }
-
-    function test_RevertWhen_disburseBatchInsufficientBalance() public {
-        vm.prank(admin);
-        v0.withdraw(admin, FUNDING - 500e6);
-        (bytes32[] memory ids, address[] memory to, uint256[] memory amounts) = _batch3();
-        vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InsufficientBalance.selector, 600e6, 500e6));
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, amounts);
-    }
-
-    function test_RevertWhen_disburseBatchNotDisburser() public {
-        (bytes32[] memory ids, address[] memory to, uint256[] memory amounts) = _batch3();
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, v0.DISBURSER_ROLE()
-            )
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, pr)
         );
         vm.prank(stranger);
-        v0.disburseBatch(ids, to, amounts);
-    }
-
-    function test_RevertWhen_disburseBatchPaused() public {
-        vm.prank(admin);
         v0.pause();
-        (bytes32[] memory ids, address[] memory to, uint256[] memory amounts) = _batch3();
-        vm.expectRevert(Pausable.EnforcedPause.selector);
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, amounts);
     }
 
-    function testFuzz_disburseBatch_matchesSinglePayouts(uint256[8] memory raw, uint8 n) public {
-        n = uint8(bound(n, 1, 8));
-        bytes32[] memory ids = new bytes32[](n);
-        address[] memory to = new address[](n);
-        uint256[] memory amounts = new uint256[](n);
-        uint256 total;
-        for (uint256 i; i < n; ++i) {
-            ids[i] = keccak256(abi.encode(i));
-            to[i] = address(uint160(0x1000 + (raw[i] % 3)));
-            amounts[i] = bound(raw[i], 10e6, 1_000e6);
-            total += amounts[i];
+    function test_RevertWhen_renounceAdmin() public {
+        bytes32 adminRole = v0.DEFAULT_ADMIN_ROLE();
+        vm.expectRevert(PayoutRouterBase.AdminRenounceRefused.selector);
+        vm.prank(admin);
+        v0.renounceRole(adminRole, admin);
+        // even after a scheduled transfer to zero (AccessControlDefaultAdminRules' way of renouncing)
+        vm.prank(admin);
+        v0.beginDefaultAdminTransfer(address(0));
+        vm.warp(block.timestamp + 4 days);
+        vm.expectRevert(PayoutRouterBase.AdminRenounceRefused.selector);
+        vm.prank(admin);
+        v0.renounceRole(adminRole, admin);
+        assertEq(v0.defaultAdmin(), admin);
+    }
+
+    function test_renounceRole_otherRolesAllowed() public {
+        bytes32 pr = v0.PAUSER_ROLE();
+        vm.prank(admin);
+        v0.renounceRole(pr, admin);
+        assertFalse(v0.hasRole(pr, admin));
+    }
+
+    function test_beginDefaultAdminTransfer_twoStepWithDelay() public {
+        address multisig = makeAddr("multisig");
+        vm.prank(admin);
+        v0.beginDefaultAdminTransfer(multisig);
+        vm.expectRevert();
+        vm.prank(multisig);
+        v0.acceptDefaultAdminTransfer();
+        vm.warp(block.timestamp + 3 days + 1);
+        vm.prank(multisig);
+        v0.acceptDefaultAdminTransfer();
+        assertEq(v0.defaultAdmin(), multisig);
+        vm.prank(multisig);
+        v0.withdraw(multisig, 1e6);
+        assertEq(usdt.balanceOf(multisig), 1e6);
+    }
+
+    function testFuzz_disburse_onlyExactPlannedTriplePays(address to, uint256 amount) public {
+        _defaultPlan();
+        vm.assume(to != address(0));
+        bool planned = (to == alice && amount == 100e6);
+        bytes32[] memory p = _proof(0);
+        if (!planned) {
+            vm.expectRevert(abi.encodeWithSelector(IPayoutRouter.InvalidProof.selector, PERIOD, to, amount));
         }
-        vm.prank(keeper);
-        v0.disburseBatch(ids, to, amounts);
-        assertEq(v0.totalPaid(), total);
-        assertEq(v0.spentOnDay(_day()), total);
-        assertEq(
-            usdt.balanceOf(address(0x1000)) + usdt.balanceOf(address(0x1001))
-                + usdt.balanceOf(address(0x1002)),
-            total
-        );
+        v0.disburse(PERIOD, to, amount, p);
     }
 }

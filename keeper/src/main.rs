@@ -83,8 +83,8 @@ impl ParamFlags {
 enum Cmd {
     /// Work credits, live score, eligibility and rank of every node with a valid proof in the
     /// window of an epoch.
-    Credits(offline::ProofArgs),
-    /// The leader schedule of an epoch (or a slot range of it), assuming each primary wins.
+    Credits(offline::CreditsArgs),
+    /// The leader schedule of an epoch (or a slot range of it): SPEC §4 plans, cooldown by plan.
     Schedule(offline::ScheduleArgs),
     /// Merkle root, leaves and proofs of a session's chunks.
     Merkle(offline::MerkleArgs),

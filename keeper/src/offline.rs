@@ -1,6 +1,5 @@
 //! `credits`, `schedule` and `merkle`: offline computations over files.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -9,10 +8,14 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use lucid_core::address::parse_address;
-use lucid_core::ingest::{Ingest, check_line};
+use lucid_core::ingest::{
+    Checked, Ingest, LineRead, LineReader, MAX_LINE_BYTES, check_line, too_long_error,
+};
 use lucid_core::merkle::MerkleTree;
-use lucid_core::poot::{NodeScore, Scheduler, Tally, ranked};
-use lucid_core::proof::{ProofCodec, ProofError, TaskProof};
+use lucid_core::poot::{
+    FrozenTally, NodeScore, Scope, SlotPlan, Tally, freeze_tally, ranked, schedule_epoch,
+};
+use lucid_core::proof::{ProofCodec, ProofError};
 use lucid_core::session::{Chunk, SessionId};
 use lucid_core::{Address, B256, Params};
 use serde::{Deserialize, Serialize};
@@ -38,6 +41,21 @@ pub struct ProofArgs {
     /// Verification threads (default: available cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// JSON array of member nodeIds (SPEC §4 membership): only their proofs count. Without it,
+    /// every node counts.
+    #[arg(long)]
+    members: Option<PathBuf>,
+}
+
+/// `credits` inputs.
+#[derive(Debug, Args)]
+pub struct CreditsArgs {
+    #[command(flatten)]
+    proofs: ProofArgs,
+    /// Print the SPEC §6 frozen-epoch form instead of the ranked list:
+    /// `{"epoch","seed","params_hash","members","rows","tally_hash"}`.
+    #[arg(long)]
+    rows: bool,
 }
 
 /// `schedule` inputs.
@@ -51,9 +69,10 @@ pub struct ScheduleArgs {
     /// Last slot to output (inclusive; default: the epoch's last slot).
     #[arg(long)]
     to_slot: Option<u64>,
-    /// JSON object {"0xnode": lastWinSlot, …} of wins before the epoch (lastWin across epochs).
+    /// The previous epoch's plans (the JSON output of `schedule` for epoch E − 1): their planned
+    /// primaries' turns count for the cooldown (SPEC §4 lastTurn). Without it, nobody has a turn.
     #[arg(long)]
-    last_wins: Option<PathBuf>,
+    prev_plans: Option<PathBuf>,
 }
 
 /// `merkle` inputs.
@@ -96,7 +115,7 @@ fn current_slot(params: &Params, explicit: Option<u64>) -> anyhow::Result<u64> {
     params.slot_at(now).with_context(|| {
         format!(
             "system time {now} is before GENESIS_TIME {}",
-            params.genesis_time
+            params.genesis_time()
         )
     })
 }
@@ -138,9 +157,21 @@ impl Progress {
     }
 }
 
+fn read_members(path: &Path) -> anyhow::Result<Vec<Address>> {
+    let mut s = String::new();
+    open(path)?.read_to_string(&mut s)?;
+    let v: Vec<String> = serde_json::from_str(&s)
+        .with_context(|| format!("--members {}: a JSON array of addresses", path.display()))?;
+    v.iter()
+        .map(|a| parse_address(a).with_context(|| format!("--members: bad address {a:?}")))
+        .collect()
+}
+
 /// Streams the proof file into the tally of the epoch's window. Lines are read in bounded
-/// batches; with more than one thread, each batch is verified in parallel and then tallied in
-/// input order (so output and stderr reports do not depend on the thread count).
+/// batches (each line at most [`MAX_LINE_BYTES`]; a longer one, or one that is not UTF-8, is
+/// reported `malformed` with its line number and the run goes on); with more than one thread,
+/// each batch is verified in parallel and then tallied in input order (so output and stderr
+/// reports do not depend on the thread count).
 fn tally_epoch(params: &Params, a: &ProofArgs) -> anyhow::Result<Tally> {
     let started = Instant::now();
     let codec = ProofCodec::new(a.chain_id);
@@ -149,77 +180,87 @@ fn tally_epoch(params: &Params, a: &ProofArgs) -> anyhow::Result<Tally> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let mut ing = Ingest::new(codec, cur, Tally::for_epoch(params, a.epoch));
-    let range = ing.range();
-    let mut input = open(&a.proofs)?;
+    let mut scope = Scope::new(
+        params
+            .window(a.epoch)
+            .with_context(|| format!("--epoch {}", a.epoch))?,
+    );
+    if let Some(m) = &a.members {
+        let members = read_members(m)?;
+        tracing::info!(members = members.len(), "member list");
+        scope = scope.with_members(members);
+    }
+    let mut ing = Ingest::new(codec, cur, Tally::with_scope(scope));
+    let mut input = LineReader::new(open(&a.proofs)?, MAX_LINE_BYTES);
     let mut line_no: u64 = 0;
     let mut progress = Progress::new();
-    if threads == 1 {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = input.read_line(&mut line).context("reading proofs")?;
-            if n == 0 {
-                break;
+    const BATCH: usize = 2048;
+    let batch_len = if threads == 1 { 1 } else { BATCH * threads };
+    let mut batch: Vec<Vec<u8>> = vec![Vec::new(); batch_len];
+    let mut reads: Vec<LineRead> = vec![LineRead::Line; batch_len];
+    loop {
+        let mut filled = 0;
+        while filled < batch.len() {
+            match input
+                .next_line(&mut batch[filled])
+                .context("reading proofs")?
+            {
+                None => break,
+                Some(r) => reads[filled] = r,
             }
-            line_no += 1;
-            if let Err(e) = ing.line(&line) {
-                report_invalid(line_no, &e);
-            }
-            if line_no.is_multiple_of(4096) {
-                progress.tick(&ing);
-            }
+            filled += 1;
         }
-    } else {
-        const BATCH: usize = 2048;
-        let mut batch: Vec<String> = vec![String::new(); BATCH * threads];
-        loop {
-            let mut filled = 0;
-            while filled < batch.len() {
-                let l = &mut batch[filled];
-                l.clear();
-                if input.read_line(l).context("reading proofs")? == 0 {
-                    break;
-                }
-                filled += 1;
-            }
-            if filled == 0 {
-                break;
-            }
-            let lines = &batch[..filled];
+        if filled == 0 {
+            break;
+        }
+        let lines = &batch[..filled];
+        let check = |codec: &ProofCodec, scope: &Scope, l: &[u8], r: &LineRead| match r {
+            LineRead::Line => check_line(codec, cur, scope, l),
+            LineRead::TooLong { len } => Err(too_long_error(*len, MAX_LINE_BYTES)),
+        };
+        let results: Vec<Result<Checked, ProofError>> = if threads == 1 {
+            lines
+                .iter()
+                .zip(&reads)
+                .map(|(l, r)| check(ing.codec(), ing.scope(), l, r))
+                .collect()
+        } else {
             let per = filled.div_ceil(threads);
             let codec = ing.codec().clone();
-            let results: Vec<Vec<Result<Option<TaskProof>, ProofError>>> =
-                std::thread::scope(|s| {
-                    let handles: Vec<_> = lines
-                        .chunks(per)
-                        .map(|part| {
-                            let codec = &codec;
-                            let range = &range;
-                            s.spawn(move || {
-                                part.iter()
-                                    .map(|l| check_line(codec, cur, range, l))
-                                    .collect::<Vec<_>>()
-                            })
+            let scope = ing.scope().clone();
+            std::thread::scope(|s| {
+                let handles: Vec<_> = lines
+                    .chunks(per)
+                    .zip(reads[..filled].chunks(per))
+                    .map(|(part, rs)| {
+                        let (codec, scope, check) = (&codec, &scope, &check);
+                        s.spawn(move || {
+                            part.iter()
+                                .zip(rs)
+                                .map(|(l, r)| check(codec, scope, l, r))
+                                .collect::<Vec<_>>()
                         })
-                        .collect();
-                    handles
-                        .into_iter()
-                        // A panic in a verifier thread is a bug: re-raise it rather than
-                        // lose that thread's lines.
-                        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                        .collect()
-                });
-            for (l, r) in lines.iter().zip(results.into_iter().flatten()) {
-                line_no += 1;
-                if let Err(e) = ing.record(l, r) {
-                    report_invalid(line_no, &e);
-                }
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    // A panic in a verifier thread is a bug: re-raise it rather than
+                    // lose that thread's lines.
+                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        };
+        for r in results {
+            line_no += 1;
+            if let Err(e) = ing.record(r) {
+                report_invalid(line_no, &e);
             }
+        }
+        if line_no.is_multiple_of(4096) || threads > 1 {
             progress.tick(&ing);
-            if filled < batch.len() {
-                break;
-            }
+        }
+        if filled < batch.len() {
+            break;
         }
     }
     let (tally, stats) = ing.finish();
@@ -229,6 +270,7 @@ fn tally_epoch(params: &Params, a: &ProofArgs) -> anyhow::Result<Tally> {
         valid = stats.valid,
         invalid = stats.invalid,
         out_of_window = stats.out_of_range,
+        non_member = stats.non_member,
         nodes = tally.node_count(),
         threads,
         seconds = format!("{secs:.3}"),
@@ -254,49 +296,85 @@ fn scores(params: &Params, a: &ProofArgs) -> anyhow::Result<Vec<NodeScore>> {
     Ok(tally.scores(params, a.epoch, &a.seed))
 }
 
+/// The SPEC §6 frozen-epoch form (what a keeper stores in `epochs`, minus chain bookkeeping).
+#[derive(Debug, Serialize)]
+struct FrozenOut {
+    epoch: u64,
+    seed: B256,
+    params_hash: B256,
+    members: Option<Vec<String>>,
+    rows: Vec<NodeScore>,
+    tally_hash: B256,
+}
+
+impl From<FrozenTally> for FrozenOut {
+    fn from(f: FrozenTally) -> Self {
+        Self {
+            epoch: f.epoch,
+            seed: f.seed,
+            params_hash: f.params_hash,
+            members: f
+                .members
+                .map(|m| m.iter().map(lucid_core::address::to_lower_hex).collect()),
+            rows: f.rows,
+            tally_hash: f.tally_hash,
+        }
+    }
+}
+
 /// `credits`.
-pub fn credits(params: &Params, a: &ProofArgs) -> anyhow::Result<()> {
-    let s = scores(params, a)?;
+pub fn credits(params: &Params, a: &CreditsArgs) -> anyhow::Result<()> {
+    if a.rows {
+        let tally = tally_epoch(params, &a.proofs)?;
+        let f = freeze_tally(params, a.proofs.epoch, &a.proofs.seed, &tally);
+        return write_json(&FrozenOut::from(f));
+    }
+    let s = scores(params, &a.proofs)?;
     write_json(&s)
 }
 
 /// `schedule`.
 pub fn schedule(params: &Params, a: &ScheduleArgs) -> anyhow::Result<()> {
-    let epoch_slots = params.epoch_slots(a.proofs.epoch);
+    let epoch = a.proofs.epoch;
+    let epoch_slots = params
+        .epoch_slots(epoch)
+        .with_context(|| format!("--epoch {epoch}"))?;
     let from = a.from_slot.unwrap_or(epoch_slots.start);
     let to = a.to_slot.unwrap_or(epoch_slots.end - 1);
     if from > to || !epoch_slots.contains(&from) || !epoch_slots.contains(&to) {
         bail!(
-            "--from-slot {from} / --to-slot {to} must satisfy {} ≤ from ≤ to ≤ {} (epoch {})",
+            "--from-slot {from} / --to-slot {to} must satisfy {} ≤ from ≤ to ≤ {} (epoch {epoch})",
             epoch_slots.start,
             epoch_slots.end - 1,
-            a.proofs.epoch
         );
     }
-    let last_wins: Vec<(Address, u64)> = match &a.last_wins {
+    let prev: Vec<SlotPlan> = match &a.prev_plans {
         None => Vec::new(),
         Some(p) => {
             let mut s = String::new();
             open(p)?.read_to_string(&mut s)?;
-            let m: HashMap<String, u64> =
-                serde_json::from_str(&s).with_context(|| format!("parsing {}", p.display()))?;
-            m.iter()
-                .map(|(k, v)| {
-                    parse_address(k)
-                        .map(|a| (a, *v))
-                        .with_context(|| format!("--last-wins: bad address {k:?}"))
-                })
-                .collect::<anyhow::Result<_>>()?
+            let plans: Vec<SlotPlan> = serde_json::from_str(&s)
+                .with_context(|| format!("--prev-plans {}: a JSON array of plans", p.display()))?;
+            if let Some(bad) = plans.iter().find(|x| x.slot >= epoch_slots.start) {
+                bail!(
+                    "--prev-plans: plan of slot {} is not before epoch {epoch} (first slot {}); pass the plans of epoch {}",
+                    bad.slot,
+                    epoch_slots.start,
+                    epoch.saturating_sub(1)
+                );
+            }
+            plans
         }
     };
     let s = scores(params, &a.proofs)?;
     let r = ranked(&s);
-    tracing::info!(eligible = r.len(), "ranked");
-    let mut sched =
-        Scheduler::new(*params, r).with_last_wins(last_wins.iter().map(|(a, s)| (a, *s)));
-    // Plan from the epoch start so that cooldown state is right, output only [from, to].
-    let plans = sched.plan_range(epoch_slots.start..to + 1);
-    let out: Vec<_> = plans.into_iter().filter(|p| p.slot >= from).collect();
+    tracing::info!(eligible = r.len(), previous_plans = prev.len(), "ranked");
+    // Plan the whole epoch (turns depend on every earlier slot), output only [from, to].
+    let plans = schedule_epoch(params, epoch, r, &prev)?;
+    let out: Vec<_> = plans
+        .into_iter()
+        .filter(|p| (from..=to).contains(&p.slot))
+        .collect();
     write_json(&out)
 }
 

@@ -226,7 +226,9 @@ pub fn run(params: &Params, a: &SimulateArgs) -> anyhow::Result<()> {
     let seed64 = u64::from_be_bytes(seed[..8].try_into().unwrap_or([0; 8]));
     let codec = ProofCodec::new(a.chain_id);
     let nodes = make_nodes(&seed, a.nodes, a.work_rate);
-    let window = params.window(a.epoch);
+    let window = params
+        .window(a.epoch)
+        .with_context(|| format!("--epoch {}", a.epoch))?;
     let start = match a.slots {
         Some(k) => window.end.saturating_sub(k).max(window.start),
         None => window.start,

@@ -247,3 +247,252 @@ fn parameter_flags_override_environment() {
         String::from_utf8_lossy(&flag_wins.stderr)
     );
 }
+
+fn simulated(name: &str, env: &[(&str, &str)]) -> (PathBuf, Vec<u8>) {
+    let sim = keeper(
+        &[
+            "simulate",
+            "--nodes",
+            "5",
+            "--epoch",
+            "10",
+            "--chain-id",
+            "31337",
+            "--seed",
+            name,
+            "--slots",
+            "400",
+        ],
+        env,
+        None,
+    );
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    let path = tmp(&format!("{name}.jsonl"));
+    std::fs::write(&path, &sim.stdout).unwrap();
+    (path, sim.stdout)
+}
+
+fn common(p: &str) -> Vec<&str> {
+    vec![
+        "--proofs",
+        p,
+        "--epoch",
+        "10",
+        "--seed",
+        SEED,
+        "--chain-id",
+        "31337",
+        "--current-slot",
+        "7200",
+    ]
+}
+
+/// A line that is not UTF-8 and a line longer than 64 KiB used to stop the whole run; now each is
+/// reported `malformed` with its line number and every other line still counts (any thread count).
+#[test]
+fn bad_lines_are_reported_and_skipped() {
+    let env = [("LEADER_WINDOW_DAYS", "3"), ("D_MIN", "0.1")];
+    let (clean, data) = simulated("badlines", &env);
+    let text = String::from_utf8(data.clone()).unwrap();
+    let n = text.lines().count();
+    let mut mixed = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        if i == 3 {
+            mixed.extend_from_slice(b"{\"nodeId\":\"\xff\xfe\"}\n"); // line 4
+        }
+        if i == 10 {
+            mixed.extend(std::iter::repeat_n(b'x', 200_000)); // line 12
+            mixed.push(b'\n');
+        }
+        mixed.extend_from_slice(l.as_bytes());
+        mixed.push(b'\n');
+    }
+    mixed.extend(std::iter::repeat_n(b'{', 70_000)); // last line, no newline
+    let path = tmp("badlines-mixed.jsonl");
+    std::fs::write(&path, &mixed).unwrap();
+    let want = keeper(
+        &[&["credits"][..], &common(clean.to_str().unwrap())[..]].concat(),
+        &env,
+        None,
+    );
+    assert!(want.status.success());
+    for threads in ["1", "2"] {
+        let got = keeper(
+            &[
+                &["credits"][..],
+                &common(path.to_str().unwrap())[..],
+                &["--threads", threads][..],
+            ]
+            .concat(),
+            &[
+                ("LEADER_WINDOW_DAYS", "3"),
+                ("D_MIN", "0.1"),
+                ("RUST_LOG", "info"),
+            ],
+            None,
+        );
+        let err = String::from_utf8_lossy(&got.stderr);
+        assert!(got.status.success(), "{err}");
+        assert_eq!(got.stdout, want.stdout, "threads {threads}");
+        for line in [4, 12, n + 3] {
+            assert!(
+                err.lines()
+                    .any(|l| l.contains("malformed") && l.contains(&format!("line={line} "))),
+                "line {line} not reported: {err}"
+            );
+        }
+        assert!(
+            err.contains("UTF-8") && err.contains("longer than 65536"),
+            "{err}"
+        );
+        assert!(err.contains("invalid=3"), "{err}");
+    }
+}
+
+/// `--members`: only members' proofs count; `--rows` prints the SPEC §6 frozen form.
+#[test]
+fn members_and_frozen_rows() {
+    let env = [("LEADER_WINDOW_DAYS", "3"), ("D_MIN", "0.1")];
+    let (path, _) = simulated("members", &env);
+    let p = path.to_str().unwrap();
+    let all = keeper(&[&["credits"][..], &common(p)[..]].concat(), &env, None);
+    assert!(all.status.success());
+    let all: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    let ids: Vec<String> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["entityId"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.len() >= 3, "{all}");
+    let chosen = vec![ids[2].clone(), ids[0].clone()];
+    let members = tmp("members.json");
+    std::fs::write(&members, serde_json::to_vec(&chosen).unwrap()).unwrap();
+    let m = members.to_str().unwrap();
+    let sub = keeper(
+        &[&["credits"][..], &common(p)[..], &["--members", m][..]].concat(),
+        &env,
+        None,
+    );
+    assert!(
+        sub.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sub.stderr)
+    );
+    let sub: serde_json::Value = serde_json::from_slice(&sub.stdout).unwrap();
+    let sub = sub.as_array().unwrap();
+    assert_eq!(sub.len(), 2);
+    for r in sub {
+        assert!(chosen.contains(&r["entityId"].as_str().unwrap().to_owned()));
+        // Same credits and live score as without the filter; ranks among members only.
+        let full = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["entityId"] == r["entityId"])
+            .unwrap();
+        assert_eq!(r["credits"], full["credits"]);
+        assert_eq!(r["liveScore"], full["liveScore"]);
+    }
+    let frozen = keeper(
+        &[
+            &["credits"][..],
+            &common(p)[..],
+            &["--members", m, "--rows"][..],
+        ]
+        .concat(),
+        &env,
+        None,
+    );
+    assert!(frozen.status.success());
+    let f: serde_json::Value = serde_json::from_slice(&frozen.stdout).unwrap();
+    assert_eq!(f["epoch"], 10);
+    let rows = f["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0]["entityId"].as_str() < rows[1]["entityId"].as_str());
+    let mut sorted = chosen.clone();
+    sorted.sort();
+    assert_eq!(f["members"], serde_json::json!(sorted));
+    assert_eq!(f["tally_hash"].as_str().unwrap().len(), 66);
+    assert_eq!(
+        f["params_hash"].as_str().unwrap(),
+        lucid_core::params::ParamValues {
+            leader_window_days: 3,
+            d_min_ppm: 100_000,
+            ..Default::default()
+        }
+        .build()
+        .unwrap()
+        .params_hash()
+        .to_string()
+    );
+    // Bad member files are errors, not silent "everyone counts".
+    std::fs::write(&members, b"[\"0x12\"]").unwrap();
+    let bad = keeper(
+        &[&["credits"][..], &common(p)[..], &["--members", m][..]].concat(),
+        &env,
+        None,
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--members"));
+}
+
+/// `--prev-plans`: the previous epoch's planned primaries cool down into this epoch; a plan at or
+/// after the epoch start is refused (the old `--last-wins` let such an entry exempt a node from
+/// cooldown for the whole epoch).
+#[test]
+fn previous_plans_carry_the_cooldown() {
+    let env = [("LEADER_WINDOW_DAYS", "3"), ("D_MIN", "0.1")];
+    let (path, _) = simulated("prevplans", &env);
+    let p = path.to_str().unwrap();
+    let base = keeper(&[&["schedule"][..], &common(p)[..]].concat(), &env, None);
+    assert!(
+        base.status.success(),
+        "{}",
+        String::from_utf8_lossy(&base.stderr)
+    );
+    let base: serde_json::Value = serde_json::from_slice(&base.stdout).unwrap();
+    let first = base[0]["primary"].clone();
+    assert!(first.is_string(), "{}", base[0]);
+    // The first-ranked node was planned primary in the last slot of epoch 9: not primary at 7200.
+    let prev = serde_json::json!([{"slot": 7199, "epoch": 9, "primary": first, "fallbacks": [], "planReason": "ranked"}]);
+    let file = tmp("prev-plans.json");
+    std::fs::write(&file, prev.to_string()).unwrap();
+    let f = file.to_str().unwrap();
+    let s = keeper(
+        &[&["schedule"][..], &common(p)[..], &["--prev-plans", f][..]].concat(),
+        &env,
+        None,
+    );
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    assert_ne!(s[0]["primary"], first);
+    // A "turn" at or after the epoch start is refused.
+    for slot in [7200, 7300, 99_999] {
+        let prev = serde_json::json!([{"slot": slot, "epoch": slot / 720, "primary": first, "fallbacks": [], "planReason": "ranked"}]);
+        std::fs::write(&file, prev.to_string()).unwrap();
+        let bad = keeper(
+            &[&["schedule"][..], &common(p)[..], &["--prev-plans", f][..]].concat(),
+            &env,
+            None,
+        );
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("not before epoch 10"));
+    }
+    // No node leads twice within COOLDOWN_SLOTS (16) in a `ranked` stretch.
+    let plans = s.as_array().unwrap();
+    for (i, pl) in plans.iter().enumerate() {
+        if pl["planReason"] != "ranked" {
+            continue;
+        }
+        for q in plans.iter().skip(i + 1).take(16) {
+            if q["planReason"] == "ranked" {
+                assert_ne!(q["primary"], pl["primary"], "slot {}", q["slot"]);
+            }
+        }
+    }
+}

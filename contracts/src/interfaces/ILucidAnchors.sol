@@ -29,7 +29,9 @@ interface ILucidAnchors {
     /// @notice `count` = sessions newly anchored by the batch (skipped identical re-anchorings not counted).
     event SlotAnchored(uint64 indexed slot, address indexed submitter, uint32 count);
     /// @notice Advisory: no state derives from it.
-    event ChunkAnchored(bytes32 indexed sessionId, uint32 indexed index, address indexed submitter, bytes32 chunkHash);
+    event ChunkAnchored(
+        bytes32 indexed sessionId, uint32 indexed index, address indexed submitter, bytes32 chunkHash
+    );
 
     error SessionAlreadyAnchored(bytes32 sessionId);
     error InvalidOwnerSignature(bytes32 sessionId);
@@ -44,12 +46,11 @@ interface ILucidAnchors {
     error LengthMismatch();
     error NoChunks();
     error GenesisInFuture(uint64 genesisTime);
-    /// @notice Constructor called with the zero address as admin.
-    error ZeroAdmin();
     /// @notice `anchorChunks` would emit a chunk index above `type(uint32).max`.
     error ChunkIndexOverflow(uint32 firstIndex, uint256 count);
 
-    function anchorBatch(uint64 slot, SessionAnchor[] calldata sessions, bytes32[2][] calldata ownerSigs) external;
+    function anchorBatch(uint64 slot, SessionAnchor[] calldata sessions, bytes32[2][] calldata ownerSigs)
+        external;
     function anchorChunks(bytes32 sessionId, uint32 firstIndex, bytes32[] calldata chunkHashes) external;
     function anchorDigest(bytes32 sessionId) external view returns (bytes32);
     function verifyChunk(

@@ -7,7 +7,9 @@ import {IPayoutRouter} from "./IPayoutRouter.sol";
 /// @notice Domain: name "LucidPayoutKYC", version "1", chainid, this router.
 ///         Type: KycAttestation(address to,bytes32 kycHash,uint64 expiry). Anyone executes.
 interface IPayoutRouterKYC is IPayoutRouter {
-    event PaidKYC(bytes32 indexed payoutId, address indexed to, uint256 amount, uint32 indexed period, bytes32 kycHash);
+    event PaidKYC(
+        bytes32 indexed payoutId, address indexed to, uint256 amount, uint32 indexed period, bytes32 kycHash
+    );
     event KycRevoked(bytes32 indexed kycHash, address indexed by);
     event RecipientDailyLimitUpdated(uint256 recipientDailyLimit);
 

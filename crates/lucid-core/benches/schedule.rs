@@ -31,14 +31,14 @@ fn bench(c: &mut Criterion) {
     g.bench_function("rank_and_schedule_epoch", |b| {
         b.iter(|| {
             let s = score_nodes(&params, epoch, &seed, black_box(&totals));
-            let plans = schedule_epoch(&params, epoch, ranked(&s), []);
+            let plans = schedule_epoch(&params, epoch, ranked(&s), &[]).unwrap();
             assert_eq!(plans.len(), 720);
             black_box(plans)
         })
     });
     g.bench_function("schedule_epoch_only", |b| {
         b.iter(|| {
-            let plans = schedule_epoch(&params, epoch, black_box(r.clone()), []);
+            let plans = schedule_epoch(&params, epoch, black_box(r.clone()), &[]).unwrap();
             black_box(plans)
         })
     });

@@ -1,16 +1,12 @@
 //! PoOT task proofs (SPEC §4): the JSON form, EIP-712 hashing, signing, recovery and validation.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
 use alloy_primitives::{Address, B256, U256, hex, keccak256};
 use alloy_sol_types::{Eip712Domain, SolStruct};
 use k256::ecdsa::{RecoveryId, Signature, SigningKey};
-use k256::elliptic_curve::ops::{LinearCombination, Reduce};
-use k256::elliptic_curve::point::DecompressPoint;
-use k256::elliptic_curve::scalar::IsHigh;
-use k256::elliptic_curve::sec1::ToEncodedPoint;
-use k256::{AffinePoint, ProjectivePoint, Scalar, U256 as KU256};
 use serde::{Deserialize, Serialize};
 
 use crate::address::{AddressError, parse_address, to_lower_hex};
@@ -282,23 +278,25 @@ impl Serialize for SignedProof {
     }
 }
 
-/// The JSON form as parsed (borrowed strings; numbers as JSON numbers).
+/// The JSON form as parsed (strings borrowed from the input when they have no escapes, owned
+/// otherwise; numbers as JSON numbers).
 #[derive(Deserialize)]
 struct ProofJsonIn<'a> {
-    #[serde(rename = "nodeId")]
-    node_id: &'a str,
+    #[serde(rename = "nodeId", borrow)]
+    node_id: Cow<'a, str>,
     slot: u64,
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(rename = "sessionId", default)]
-    session_id: Option<&'a str>,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(rename = "sessionId", default, borrow)]
+    session_id: Option<Cow<'a, str>>,
     #[serde(default)]
     amount: Option<u64>,
     #[serde(rename = "chunkIndex", default)]
     chunk_index: Option<u32>,
-    #[serde(default)]
-    digest: Option<&'a str>,
-    sig: &'a str,
+    #[serde(default, borrow)]
+    digest: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    sig: Cow<'a, str>,
 }
 
 fn parse_b256(s: &str) -> Option<B256> {
@@ -328,19 +326,19 @@ impl SignedProof {
     pub fn from_json(line: &str) -> Result<Self, ProofError> {
         let raw: ProofJsonIn<'_> =
             serde_json::from_str(line).map_err(|e| ProofError::Malformed(e.to_string()))?;
-        let node_id = parse_address(raw.node_id).map_err(ProofError::BadNodeId)?;
+        let node_id = parse_address(&raw.node_id).map_err(ProofError::BadNodeId)?;
         let kind: ProofKind = raw.kind.parse()?;
-        let session_id = match raw.session_id {
+        let session_id = match raw.session_id.as_deref() {
             None => SessionId::NIL,
             Some(s) => s
                 .parse()
                 .map_err(|_| ProofError::BadSessionId(s.to_owned()))?,
         };
-        let digest = match raw.digest {
+        let digest = match raw.digest.as_deref() {
             None => B256::ZERO,
             Some(d) => parse_b256(d).ok_or_else(|| ProofError::BadDigest(d.to_owned()))?,
         };
-        let sig = parse_sig(raw.sig)?;
+        let sig = parse_sig(&raw.sig)?;
         Ok(Self {
             proof: TaskProof {
                 node_id,
@@ -361,51 +359,63 @@ impl SignedProof {
     }
 }
 
+/// The secp256k1 group order n, big-endian.
+const CURVE_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
+];
+/// floor(n / 2), big-endian: the largest low `s` (EIP-2).
+const CURVE_HALF_N: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+
 /// Recovers the EVM address that produced `sig` (`r‖s‖v`) over the 32-byte `prehash`.
 ///
 /// Rules: v ∈ {27, 28, 0, 1}; `0 < r, s < n`; `s ≤ n/2` (low s, EIP-2, as OpenZeppelin's ECDSA).
-/// This computes `Q = r⁻¹(s·R − z·G)` directly; it does not run the redundant verification that
-/// `k256::ecdsa::VerifyingKey::recover_from_prehash` adds (recovery implies verification).
+/// Recovery is libsecp256k1's (`secp256k1_ecdsa_recover`, the `secp256k1` crate).
 pub fn recover_address(prehash: &B256, sig: &[u8; 65]) -> Result<Address, ProofError> {
     recover_opt(prehash, sig)?.ok_or(ProofError::MalformedSignature("unrecoverable"))
 }
 
-/// `Ok(None)`: well-formed signature from which no key can be recovered.
-fn recover_opt(prehash: &B256, sig: &[u8; 65]) -> Result<Option<Address>, ProofError> {
+/// Checks the encoding of `r‖s‖v`: v ∈ {27, 28, 0, 1}, `0 < r < n`, `0 < s ≤ n/2`.
+/// Returns the y parity (0 or 1).
+pub fn check_signature_encoding(sig: &[u8; 65]) -> Result<u8, ProofError> {
     let v = match sig[64] {
         27 | 0 => 0u8,
         28 | 1 => 1u8,
         _ => return Err(ProofError::MalformedSignature("v must be 27, 28, 0 or 1")),
     };
-    let signature = Signature::from_slice(&sig[..64])
-        .map_err(|_| ProofError::MalformedSignature("r or s out of range"))?;
-    if bool::from(signature.s().is_high()) {
+    let (r, s) = (&sig[..32], &sig[32..64]);
+    let zero = |x: &[u8]| x.iter().all(|b| *b == 0);
+    if zero(r) || zero(s) || r >= &CURVE_N[..] || s >= &CURVE_N[..] {
+        return Err(ProofError::MalformedSignature("r or s out of range"));
+    }
+    if s > &CURVE_HALF_N[..] {
         return Err(ProofError::MalformedSignature("high s"));
     }
-    Ok(recover_inner(prehash, &signature, v))
+    Ok(v)
 }
 
-fn recover_inner(prehash: &B256, signature: &Signature, y_odd: u8) -> Option<Address> {
-    let (r, s) = signature.split_scalars();
-    let z = <Scalar as Reduce<KU256>>::reduce_bytes(prehash.as_slice().into());
-    let big_r = AffinePoint::decompress(&r.to_bytes(), y_odd.into());
-    let big_r: AffinePoint = Option::from(big_r)?;
-    let r_inv: Scalar = Option::from(r.invert())?;
-    let u1 = -(r_inv * z);
-    let u2 = r_inv * *s;
-    let q = ProjectivePoint::lincomb(
-        &ProjectivePoint::GENERATOR,
-        &u1,
-        &ProjectivePoint::from(big_r),
-        &u2,
-    );
-    let q = q.to_affine();
-    let enc = q.to_encoded_point(false);
-    let bytes = enc.as_bytes();
-    if bytes.len() != 65 {
-        return None; // identity
-    }
-    Some(Address::from_slice(&keccak256(&bytes[1..])[12..]))
+/// `Ok(None)`: well-formed signature from which no key can be recovered.
+fn recover_opt(prehash: &B256, sig: &[u8; 65]) -> Result<Option<Address>, ProofError> {
+    use secp256k1::ecdsa::{RecoverableSignature, RecoveryId as SecpRecoveryId};
+    let v = check_signature_encoding(sig)?;
+    let recid = if v == 0 {
+        SecpRecoveryId::Zero
+    } else {
+        SecpRecoveryId::One
+    };
+    // r and s are in range (checked above), so parsing cannot fail; be safe anyway.
+    let Ok(rs) = RecoverableSignature::from_compact(&sig[..64], recid) else {
+        return Err(ProofError::MalformedSignature("r or s out of range"));
+    };
+    let msg = secp256k1::Message::from_digest(prehash.0);
+    let Ok(pk) = secp256k1::SECP256K1.recover_ecdsa(msg, &rs) else {
+        return Ok(None);
+    };
+    let enc = pk.serialize_uncompressed();
+    Ok(Some(Address::from_slice(&keccak256(&enc[1..])[12..])))
 }
 
 /// EVM address of a secp256k1 signing key.
@@ -525,6 +535,115 @@ mod tests {
             chunk_index: 0,
             digest: B256::ZERO,
         }
+    }
+
+    /// k256's recovery (with its own verification) as the reference: `None` when k256 refuses.
+    fn k256_recover(prehash: &B256, sig: &[u8; 65]) -> Option<Address> {
+        let recid = RecoveryId::from_byte(match sig[64] {
+            27 | 0 => 0,
+            28 | 1 => 1,
+            _ => return None,
+        })?;
+        let signature = Signature::from_slice(&sig[..64]).ok()?;
+        let vk =
+            k256::ecdsa::VerifyingKey::recover_from_prehash(prehash.as_slice(), &signature, recid)
+                .ok()?;
+        Some(Address::from_slice(
+            &keccak256(&vk.to_encoded_point(false).as_bytes()[1..])[12..],
+        ))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// libsecp256k1 recovery agrees with k256 for honest signatures with v as 0/1/27/28,
+        /// and high s is rejected as malformed even though it recovers a key.
+        #[test]
+        fn recovery_matches_k256(key in proptest::prelude::any::<[u8; 32]>(),
+                                 prehash in proptest::prelude::any::<[u8; 32]>(),
+                                 v_style in 0u8..2) {
+            let Ok(k) = SigningKey::from_slice(&key) else { return Ok(()); };
+            let h = B256::from(prehash);
+            let (sig, recid): (Signature, RecoveryId) =
+                k.sign_prehash_recoverable(h.as_slice()).expect("sign");
+            let mut raw = [0u8; 65];
+            raw[..64].copy_from_slice(&sig.to_bytes());
+            raw[64] = recid.to_byte() + if v_style == 0 { 0 } else { 27 };
+            let want = address_of(&k);
+            proptest::prop_assert_eq!(k256_recover(&h, &raw), Some(want));
+            proptest::prop_assert_eq!(recover_address(&h, &raw), Ok(want));
+            // The other parity recovers another key (or none), never `want`.
+            let mut flipped = raw;
+            flipped[64] = if raw[64] >= 27 { 55 - raw[64] } else { 1 - raw[64] };
+            proptest::prop_assert_eq!(recover_opt(&h, &flipped).expect("well formed"), k256_recover(&h, &flipped));
+            proptest::prop_assert_ne!(recover_opt(&h, &flipped).expect("well formed"), Some(want));
+            // High s (n − s with the other parity) is the same signature mathematically: rejected.
+            let (r, s) = sig.split_scalars();
+            let high = Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).expect("high");
+            let mut hs = raw;
+            hs[..64].copy_from_slice(&high.to_bytes());
+            hs[64] = flipped[64];
+            proptest::prop_assert_eq!(recover_address(&h, &hs), Err(ProofError::MalformedSignature("high s")));
+            // v outside {0, 1, 27, 28}.
+            let mut bad_v = raw;
+            bad_v[64] = 2 + v_style * 27;
+            proptest::prop_assert_eq!(recover_address(&h, &bad_v).map_err(|e| e.code()), Err("malformed_signature"));
+        }
+
+        /// Arbitrary 65-byte strings: same answer as k256 whenever the encoding is accepted.
+        #[test]
+        fn random_signatures_match_k256(raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 65),
+                                        prehash in proptest::prelude::any::<[u8; 32]>(),
+                                        v in proptest::sample::select(vec![0u8, 1, 27, 28, 29, 4])) {
+            let mut sig = [0u8; 65];
+            sig.copy_from_slice(&raw);
+            sig[64] = v;
+            let h = B256::from(prehash);
+            match recover_opt(&h, &sig) {
+                Ok(got) => proptest::prop_assert_eq!(got, k256_recover(&h, &sig)),
+                Err(e) => proptest::prop_assert_eq!(e.code(), "malformed_signature"),
+            }
+        }
+    }
+
+    #[test]
+    fn signature_encoding_edges() {
+        let h = B256::repeat_byte(9);
+        let mut sig = [0u8; 65];
+        sig[64] = 27;
+        sig[31] = 1; // r = 1
+        sig[63] = 1; // s = 1
+        assert!(check_signature_encoding(&sig).is_ok());
+        // r = 0, s = 0, r = n, s = n/2 + 1 are malformed; s = n/2 is fine.
+        let mut z = sig;
+        z[31] = 0;
+        assert_eq!(
+            recover_address(&h, &z),
+            Err(ProofError::MalformedSignature("r or s out of range"))
+        );
+        let mut z = sig;
+        z[63] = 0;
+        assert_eq!(
+            recover_address(&h, &z),
+            Err(ProofError::MalformedSignature("r or s out of range"))
+        );
+        let mut rn = sig;
+        rn[..32].copy_from_slice(&CURVE_N);
+        assert_eq!(
+            recover_address(&h, &rn),
+            Err(ProofError::MalformedSignature("r or s out of range"))
+        );
+        let mut half = sig;
+        half[32..64].copy_from_slice(&CURVE_HALF_N);
+        assert!(check_signature_encoding(&half).is_ok());
+        half[63] += 1;
+        assert_eq!(
+            check_signature_encoding(&half),
+            Err(ProofError::MalformedSignature("high s"))
+        );
+        // n/2 really is floor(n / 2).
+        let n = alloy_primitives::U256::from_be_bytes(CURVE_N);
+        assert_eq!(alloy_primitives::U256::from_be_bytes(CURVE_HALF_N), n >> 1);
     }
 
     #[test]

@@ -215,7 +215,8 @@ pub fn chunk_reader(mut r: impl std::io::Read, chunk_size: u64) -> std::io::Resu
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
-    /// Session id (UUID text).
+    /// Session id (UUID text, lower-case: see [`Manifest::hash`]).
+    #[serde(deserialize_with = "exact_text::deserialize")]
     pub session_id: SessionId,
     /// Owner address, as given (lower-case hex when produced here).
     pub owner: String,
@@ -223,7 +224,8 @@ pub struct Manifest {
     pub started_at: u64,
     /// Number of chunks.
     pub chunk_count: u32,
-    /// Merkle root (lower-case hex).
+    /// Merkle root (lower-case hex: see [`Manifest::hash`]).
+    #[serde(deserialize_with = "exact_text::deserialize")]
     pub merkle_root: B256,
     /// Codec name.
     pub codec: String,
@@ -242,9 +244,34 @@ impl Manifest {
         serde_json_canonicalizer::to_string(self).map_err(|e| SessionError::Manifest(e.to_string()))
     }
 
-    /// `manifestHash = keccak256(JCS(manifest))`.
+    /// `manifestHash = keccak256(JCS(manifest))`. The manifest is hashed as received: a
+    /// `Manifest` parsed from JSON hashes exactly like [`manifest_hash`] of that JSON, because the
+    /// only typed text fields (`sessionId`, `merkleRoot`) are accepted only in the form they are
+    /// written back in (lower-case, SPEC conventions); other text is kept verbatim.
     pub fn hash(&self) -> Result<B256, SessionError> {
         Ok(keccak256(self.jcs()?.as_bytes()))
+    }
+}
+
+/// Deserializes a value from a string only if it serializes back to the same string, so that a
+/// re-serialized manifest is byte-identical to the received one (no silent normalisation).
+mod exact_text {
+    use serde::{Deserialize, Deserializer, Serialize, de::Error};
+
+    pub fn deserialize<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: serde::de::DeserializeOwned + Serialize,
+    {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let v: T = serde_json::from_value(serde_json::Value::String(s.clone().into_owned()))
+            .map_err(D::Error::custom)?;
+        match serde_json::to_value(&v) {
+            Ok(serde_json::Value::String(back)) if back == *s => Ok(v),
+            _ => Err(D::Error::custom(format!(
+                "{s:?} is not in canonical form (lower-case hex / UUID)"
+            ))),
+        }
     }
 }
 
@@ -361,5 +388,44 @@ mod tests {
                 .expect("jcs")
                 .starts_with("{\"chunkCount\":2,\"codec\":\"opus\"")
         );
+    }
+
+    /// Upper-case `sessionId` / `merkleRoot` used to be normalised by `Manifest` (so
+    /// `Manifest::hash` differed from `manifest_hash` of the same input). The input is hashed as
+    /// received: such a manifest cannot become a `Manifest`, and `manifest_hash` hashes its text.
+    #[test]
+    fn manifest_hash_is_of_the_input_as_received() {
+        let lower = serde_json::json!({
+            "sessionId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "owner": "0xAbC0000000000000000000000000000000000001",
+            "startedAt": 1704067200u64,
+            "chunkCount": 2,
+            "merkleRoot": "0xabababababababababababababababababababababababababababababababab",
+            "codec": "opus",
+            "recorderVersion": "1.0.0",
+            "participants": ["0x02AB"]
+        });
+        let m: Manifest = serde_json::from_value(lower.clone()).expect("manifest");
+        assert_eq!(m.hash().expect("h"), manifest_hash(&lower).expect("h"));
+        for (field, upper) in [
+            ("sessionId", "0F8FAD5B-D9CB-469F-A165-70867728950E"),
+            (
+                "merkleRoot",
+                "0xABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB",
+            ),
+            (
+                "merkleRoot",
+                "abababababababababababababababababababababababababababababababab",
+            ),
+        ] {
+            let mut v = lower.clone();
+            v[field] = serde_json::Value::String(upper.to_owned());
+            let e = serde_json::from_value::<Manifest>(v.clone()).expect_err("not canonical");
+            assert!(e.to_string().contains("canonical"), "{e}");
+            assert_ne!(
+                manifest_hash(&v).expect("h"),
+                manifest_hash(&lower).expect("h")
+            );
+        }
     }
 }

@@ -16,12 +16,17 @@ pub enum TronAddressError {
     /// Not base58 (Bitcoin alphabet).
     #[error("not base58: {0}")]
     NotBase58(String),
-    /// Decoded to the wrong number of bytes (must be 25).
-    #[error("decoded to {0} bytes, expected 25 (0x41 + 20 bytes + 4-byte checksum)")]
+    /// Decoded to the wrong number of bytes (25 for `T…`, 21 for the `41…` hex form).
+    #[error(
+        "decoded to {0} bytes, expected 25 for base58check (0x41 + 20 bytes + 4-byte checksum) or 21 for hex (0x41 + 20 bytes)"
+    )]
     BadLength(usize),
     /// First byte is not 0x41.
     #[error("prefix byte is 0x{0:02x}, expected 0x41")]
     BadPrefix(u8),
+    /// A hex form (`41…`) that is not hex.
+    #[error("not hex: {0}")]
+    NotHex(String),
     /// The checksum does not match.
     #[error("checksum mismatch: expected {expected}, found {found}")]
     BadChecksum {
@@ -59,6 +64,40 @@ impl TronAddress {
     /// `0x`-prefixed lower-case hex of the EVM address.
     pub fn evm_hex(&self) -> String {
         format!("0x{}", hex4(&self.0))
+    }
+
+    /// `0x41 ‖ 20 bytes`: the form inside TRON's protobuf messages.
+    pub fn to_bytes21(&self) -> [u8; 21] {
+        let mut out = [0u8; 21];
+        out[0] = PREFIX;
+        out[1..].copy_from_slice(&self.0);
+        out
+    }
+
+    /// `41…` (42 lower-case hex digits): java-tron's JSON form with `visible: false`.
+    pub fn to_hex41(&self) -> String {
+        format!("41{}", hex4(&self.0))
+    }
+
+    /// Parses the `41…` hex form (21 bytes, first byte 0x41; an optional `0x` is tolerated).
+    pub fn from_hex41(s: &str) -> Result<Self, TronAddressError> {
+        let s = s.strip_prefix("0x").unwrap_or(s);
+        if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(TronAddressError::NotHex(s.chars().take(64).collect()));
+        }
+        let raw: Vec<u8> = (0..s.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+            .collect();
+        if raw.len() != 21 {
+            return Err(TronAddressError::BadLength(raw.len()));
+        }
+        if raw[0] != PREFIX {
+            return Err(TronAddressError::BadPrefix(raw[0]));
+        }
+        let mut a = [0u8; 20];
+        a.copy_from_slice(&raw[1..]);
+        Ok(Self(a))
     }
 
     /// The `T…` base58check string.
