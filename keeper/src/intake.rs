@@ -2,8 +2,8 @@
 //! array or JSON Lines) and sessions (manifest + chunks or Merkle root + the owner's EIP-2098
 //! signature over the SPEC §3 `SessionAnchor`). The HTTP handlers only call these and the store.
 
-use alloy::primitives::{Address, B256, Signature, U256};
-use alloy::sol_types::{Eip712Domain, SolStruct, eip712_domain};
+use alloy::primitives::{Address, B256};
+use lucid_core::anchor::{AnchorSigError, CompactSignature};
 use lucid_core::merkle::MerkleTree;
 use lucid_core::session::{
     Chunk, Manifest, SessionAnchor, SessionId, manifest_hash, validate_chunks,
@@ -26,37 +26,6 @@ impl Reject {
             message: message.into(),
         }
     }
-}
-
-/// The LucidAnchors EIP-712 domain the owner signs under (SPEC §3).
-pub fn anchors_domain(chain_id: u64, anchors: Address) -> Eip712Domain {
-    eip712_domain! {
-        name: "LucidAnchors",
-        version: "1",
-        chain_id: chain_id,
-        verifying_contract: anchors,
-    }
-}
-
-/// `n / 2` of secp256k1: signatures with a larger `s` are refused (EIP-2, OpenZeppelin ECDSA).
-const HALF_N: U256 = U256::from_be_slice(&[
-    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
-]);
-
-/// Recovers the signer of an EIP-2098 compact signature `r ‖ vs` over `hash`; high s refused.
-pub fn recover_compact(hash: &B256, sig: &[u8; 64]) -> Result<Address, Reject> {
-    let vs = U256::from_be_slice(&sig[32..]);
-    let s: U256 = vs & (U256::MAX >> 1u32);
-    if s > HALF_N || s.is_zero() {
-        return Err(Reject::new(
-            "bad_signature",
-            "ownerSig: s is zero or above n/2",
-        ));
-    }
-    let sig = Signature::from_erc2098(sig);
-    sig.recover_address_from_prehash(hash)
-        .map_err(|_| Reject::new("bad_signature", "ownerSig does not recover to any key"))
 }
 
 /// Splits a proofs body into items: a JSON array, or JSON Lines (blank lines skipped). Returns
@@ -107,7 +76,7 @@ pub struct ChunkIn {
 pub struct ValidSession {
     pub session_id: SessionId,
     pub anchor: SessionAnchor,
-    pub owner_sig: [u8; 64],
+    pub owner_sig: CompactSignature,
     /// The chunk list when given (needed later for chunk registrations).
     pub chunks: Option<Vec<Chunk>>,
 }
@@ -124,8 +93,12 @@ fn hex32(s: &str, what: &str) -> Result<B256, Reject> {
         .map_err(|_| Reject::new("bad_field", format!("{what}: not hex")))
 }
 
-/// Validates one submission against the LucidAnchors domain.
-pub fn validate_session(raw: &str, domain: &Eip712Domain) -> Result<ValidSession, Reject> {
+/// Validates one submission for the LucidAnchors at `anchors` on `chain_id`.
+pub fn validate_session(
+    raw: &str,
+    chain_id: u64,
+    anchors: Address,
+) -> Result<ValidSession, Reject> {
     let input: SessionIn =
         serde_json::from_str(raw).map_err(|e| Reject::new("malformed", e.to_string()))?;
     let mv: Value = serde_json::from_str(input.manifest.get())
@@ -218,14 +191,10 @@ pub fn validate_session(raw: &str, domain: &Eip712Domain) -> Result<ValidSession
             Some(chunks)
         }
     };
-    let sig_hex = input.owner_sig.strip_prefix("0x").unwrap_or("");
-    let mut sig = [0u8; 64];
-    if sig_hex.len() != 128 || hex::decode_to_slice(sig_hex, &mut sig).is_err() {
-        return Err(Reject::new(
-            "bad_signature",
-            "ownerSig: expected 0x + 128 hex digits (r, vs)",
-        ));
-    }
+    let sig: CompactSignature = input
+        .owner_sig
+        .parse()
+        .map_err(|e: AnchorSigError| Reject::new("bad_signature", format!("ownerSig: {e}")))?;
     let anchor = SessionAnchor {
         sessionId: m.session_id.to_bytes32(),
         manifestHash: mhash,
@@ -234,14 +203,8 @@ pub fn validate_session(raw: &str, domain: &Eip712Domain) -> Result<ValidSession
         startedAt: m.started_at,
         chunkCount: m.chunk_count,
     };
-    let hash = anchor.eip712_signing_hash(domain);
-    let signer = recover_compact(&hash, &sig)?;
-    if signer != owner {
-        return Err(Reject::new(
-            "bad_signature",
-            format!("ownerSig recovers {signer:#x}, not the owner {owner:#x}"),
-        ));
-    }
+    lucid_core::anchor::verify(&anchor, chain_id, anchors, &sig)
+        .map_err(|e| Reject::new("bad_signature", format!("ownerSig: {e}")))?;
     Ok(ValidSession {
         session_id: m.session_id,
         anchor,
@@ -269,15 +232,4 @@ pub fn split_sessions(body: &[u8]) -> Result<(Vec<String>, bool), Reject> {
             serde_json::from_str(text).map_err(|e| Reject::new("malformed", e.to_string()))?;
         Ok((vec![text.to_owned()], false))
     }
-}
-
-/// Signs a session as its owner would (tests, tools): the compact `r ‖ vs` signature.
-pub fn sign_session(
-    anchor: &SessionAnchor,
-    domain: &Eip712Domain,
-    key: &alloy::signers::local::PrivateKeySigner,
-) -> Result<[u8; 64], alloy::signers::Error> {
-    use alloy::signers::SignerSync;
-    let sig = key.sign_hash_sync(&anchor.eip712_signing_hash(domain))?;
-    Ok(sig.as_erc2098())
 }

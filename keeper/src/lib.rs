@@ -2,7 +2,9 @@
 //! validation), so integration tests and benchmarks can drive them directly. The binary is
 //! src/main.rs.
 
+pub mod api;
 pub mod chain;
+pub mod daemon;
 pub mod intake;
 pub mod keys;
 pub mod rpc;

@@ -74,11 +74,8 @@ impl ChainView {
     }
 
     pub async fn has_role(&self, role: B256, who: Address) -> Result<bool, RpcErr> {
-        self.call(IAccessControl::hasRoleCall {
-            role,
-            account: who,
-        })
-        .await
+        self.call(IAccessControl::hasRoleCall { role, account: who })
+            .await
     }
 
     /// The hash and number of the last block whose timestamp is below `t` (block 0 if none):
@@ -117,7 +114,13 @@ impl ChainView {
             .rpc
             .logs(
                 self.anchors,
-                json!([[IAccessControl::RoleGranted::SIGNATURE_HASH, IAccessControl::RoleRevoked::SIGNATURE_HASH], role]),
+                json!([
+                    [
+                        IAccessControl::RoleGranted::SIGNATURE_HASH,
+                        IAccessControl::RoleRevoked::SIGNATURE_HASH
+                    ],
+                    role
+                ]),
                 self.start_block,
                 at,
             )
@@ -168,12 +171,7 @@ impl ChainView {
             let ts = match times.get(&bn) {
                 Some(t) => *t,
                 None => {
-                    let t = self
-                        .rpc
-                        .block(bn)
-                        .await?
-                        .map(|b| b.timestamp)
-                        .unwrap_or(0);
+                    let t = self.rpc.block(bn).await?.map(|b| b.timestamp).unwrap_or(0);
                     times.insert(bn, t);
                     t
                 }
