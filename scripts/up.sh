@@ -92,8 +92,11 @@ for s in json.load(open(sys.argv[1])):
     print(f'  slot {s["slot"]}: primary {s["primary"]}, fallbacks {len(s["fallbacks"])}, {s["planReason"]}')
 EOF
 
+# Only the current slot or the one before may be anchored (SPEC §3): read it again after the slow steps above.
+SLOT=$(cast call "$ANCHORS" 'currentSlot()(uint64)' --rpc-url "$ONSYS" | cut -d' ' -f1)
 say "Three sessions are recorded, chunked and anchored in one batch (slot $SLOT)"
 batch=""
+sigs=""
 for n in 1 2 3; do
   python3 - "$state/session$n.json" "$n" <<'EOF'
 import json, sys, uuid, hashlib, os
@@ -112,13 +115,34 @@ print(s["sessionId"], "0x" + uuid.UUID(s["sessionId"]).hex + "00" * 16, m["root"
 EOF
 )
   MANIFEST=$(cast keccak "manifest-of-$SID")
-  OWNER=$(cast wallet address --private-key "$(cast keccak "owner-$n")")
+  OWNER_PK=$(cast keccak "owner-$n")
+  OWNER=$(cast wallet address --private-key "$OWNER_PK")
   STARTED=$(($(date +%s) - 600))
   echo "  session $SID: $COUNT chunks, merkleRoot $ROOT"
   echo "$SID32 $MANIFEST $ROOT $OWNER $STARTED $COUNT" >>"$state/anchors.txt"
   batch+="${batch:+,}($SID32,$MANIFEST,$ROOT,$OWNER,$STARTED,$COUNT)"
+  # The session's owner signs it (SPEC §3: EIP-712 SessionAnchor, domain LucidAnchors/1/chain/contract);
+  # the keeper can anchor it only exactly as signed. cast signs r‖s‖v; the contract takes EIP-2098 [r, vs].
+  python3 - "$state/typed$n.json" "$SID32" "$MANIFEST" "$ROOT" "$OWNER" "$STARTED" "$COUNT" "$ANCHORS" <<'EOF'
+import json, sys
+f, sid, manifest, root, owner, started, count, anchors = sys.argv[1:]
+json.dump({
+  "types": {
+    "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                     {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+    "SessionAnchor": [{"name": "sessionId", "type": "bytes32"}, {"name": "manifestHash", "type": "bytes32"},
+                      {"name": "merkleRoot", "type": "bytes32"}, {"name": "owner", "type": "address"},
+                      {"name": "startedAt", "type": "uint64"}, {"name": "chunkCount", "type": "uint32"}]},
+  "primaryType": "SessionAnchor",
+  "domain": {"name": "LucidAnchors", "version": "1", "chainId": 31337, "verifyingContract": anchors},
+  "message": {"sessionId": sid, "manifestHash": manifest, "merkleRoot": root, "owner": owner,
+              "startedAt": int(started), "chunkCount": int(count)}}, open(f, "w"))
+EOF
+  SIG65=$(cast wallet sign --data --from-file "$state/typed$n.json" --private-key "$OWNER_PK")
+  SIG=$(python3 -c "import sys; h=sys.argv[1][2:]; r,s,v=h[:64],int(h[64:128],16),int(h[128:],16); print('[0x'+r+',0x'+format(s|((v-27)<<255),'064x')+']')" "$SIG65")
+  sigs+="${sigs:+,}$SIG"
 done
-tx=$(cast send "$ANCHORS" 'anchorBatch(uint64,(bytes32,bytes32,bytes32,address,uint64,uint32)[])' "$SLOT" "[$batch]" \
+tx=$(cast send "$ANCHORS" 'anchorBatch(uint64,(bytes32,bytes32,bytes32,address,uint64,uint32)[],bytes32[2][])' "$SLOT" "[$batch]" "[$sigs]" \
   --private-key $KEEPER_PK --rpc-url "$ONSYS" --json)
 python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(f'  anchorBatch tx {r[\"transactionHash\"]}: status {int(r[\"status\"],16)}, gas {int(r[\"gasUsed\"],16)} ({int(r[\"gasUsed\"],16)//3} per session)')" "$tx"
 
@@ -146,11 +170,24 @@ echo "  funded both routers with 20,000.00 USDT each"
 PERIOD=$(( $(date -u +%Y) * 12 + 10#$(date -u +%m) - 1 ))
 NODE_A=$(cast wallet address --private-key "$(cast keccak node-operator-a)")
 NODE_B=$(cast wallet address --private-key "$(cast keccak node-operator-b)")
-payout_id() { cast keccak "$(cast abi-encode 'f(string,uint32,address)' lucid.payout.v1 "$1" "$2")"; }
-PID_A=$(payout_id "$PERIOD" "$NODE_A")
-cast send "$V0" 'disburse(bytes32,address,uint256)' "$PID_A" "$NODE_A" 250000000 --private-key $KEEPER_PK --rpc-url "$PAYMENT" >/dev/null
+AMOUNT_A=250000000
+AMOUNT_B=1200000000
+# The period's plan (SPEC §3/§4): one Merkle tree over both routers' leaves
+# keccak256(keccak256(abi.encode(router, period, to, amount))); the treasurer (the deployer on a local chain) sets
+# its root and total on both routers. Then anyone may execute a planned payout with its proof.
+leaf() { cast keccak "$(cast keccak "$(cast abi-encode 'f(address,uint32,address,uint256)' "$1" "$PERIOD" "$2" "$3")")"; }
+LEAF_A=$(leaf "$V0" "$NODE_A" $AMOUNT_A)
+LEAF_B=$(leaf "$KYC" "$NODE_B" $AMOUNT_B)
+PLAN_ROOT=$(cast keccak "$(python3 -c "import sys; a,b=sorted([sys.argv[1][2:],sys.argv[2][2:]], key=lambda h:int(h,16)); print('0x'+a+b)" "$LEAF_A" "$LEAF_B")")
+PLAN_TOTAL=$((AMOUNT_A + AMOUNT_B))
+for router in "$V0" "$KYC"; do
+  cast send "$router" 'setPeriodRoot(uint32,bytes32,uint256)' "$PERIOD" "$PLAN_ROOT" $PLAN_TOTAL --private-key $DEPLOYER_PK --rpc-url "$PAYMENT" >/dev/null
+done
+echo "  treasurer set period $PERIOD's plan root $PLAN_ROOT (2 payouts, total $(usdt $PLAN_TOTAL)) on both routers"
+PID_A=$(cast call "$V0" 'payoutId(uint32,address)(bytes32)' "$PERIOD" "$NODE_A" --rpc-url "$PAYMENT")
+cast send "$V0" 'disburse(uint32,address,uint256,bytes32[])' "$PERIOD" "$NODE_A" $AMOUNT_A "[$LEAF_B]" --private-key $KEEPER_PK --rpc-url "$PAYMENT" >/dev/null
 echo "  V0 paid $NODE_A $(usdt "$(cast call "$USDT" 'balanceOf(address)(uint256)' "$NODE_A" --rpc-url "$PAYMENT")") (payoutId $PID_A)"
-if cast send "$V0" 'disburse(bytes32,address,uint256)' "$PID_A" "$NODE_A" 250000000 --private-key $KEEPER_PK --rpc-url "$PAYMENT" >/dev/null 2>&1; then
+if cast send "$V0" 'disburse(uint32,address,uint256,bytes32[])' "$PERIOD" "$NODE_A" $AMOUNT_A "[$LEAF_B]" --private-key $KEEPER_PK --rpc-url "$PAYMENT" >/dev/null 2>&1; then
   die "a payoutId paid twice"
 fi
 echo "  retrying the same payoutId is refused (AlreadyPaid): each payoutId pays once"
@@ -158,8 +195,7 @@ KYC_HASH=$(cast keccak "kyc-record-of-node-b")
 EXPIRY=$(($(date +%s) + 30 * 86400))
 DIGEST=$(cast call "$KYC" 'attestationDigest(address,bytes32,uint64)(bytes32)' "$NODE_B" "$KYC_HASH" "$EXPIRY" --rpc-url "$PAYMENT")
 SIG=$(cast wallet sign --no-hash --private-key $SIGNER_PK "$DIGEST")
-PID_B=$(payout_id "$PERIOD" "$NODE_B")
-cast send "$KYC" 'disburseKYC(bytes32,address,uint256,bytes32,uint64,bytes)' "$PID_B" "$NODE_B" 1200000000 "$KYC_HASH" "$EXPIRY" "$SIG" \
+cast send "$KYC" 'disburseKYC(uint32,address,uint256,bytes32[],bytes32,uint64,bytes)' "$PERIOD" "$NODE_B" $AMOUNT_B "[$LEAF_A]" "$KYC_HASH" "$EXPIRY" "$SIG" \
   --private-key $KEEPER_PK --rpc-url "$PAYMENT" >/dev/null
 echo "  KYC router paid $NODE_B $(usdt "$(cast call "$USDT" 'balanceOf(address)(uint256)' "$NODE_B" --rpc-url "$PAYMENT")") against a compliance attestation"
 

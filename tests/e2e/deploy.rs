@@ -135,10 +135,17 @@ fn deploy_payment_local_mints_usdt_and_grants_roles() {
             .call(&usdt, "balanceOf(address)(uint256)", &[DEPLOYER])
             .starts_with("1000000000000 ")
     );
-    assert!(has_role(&anvil, &v0, "DISBURSER_ROLE", KEEPER));
-    assert!(has_role(&anvil, &kyc, "DISBURSER_ROLE", KEEPER));
+    // v1.1: executing a planned payout needs no role; the treasurer (the deployer on a local chain unless
+    // TREASURER is given) sets the period roots.
+    assert!(has_role(&anvil, &v0, "TREASURER_ROLE", DEPLOYER));
+    assert!(has_role(&anvil, &kyc, "TREASURER_ROLE", DEPLOYER));
+    assert!(!has_role(&anvil, &v0, "TREASURER_ROLE", KEEPER));
     assert!(has_role(&anvil, &kyc, "COMPLIANCE_SIGNER_ROLE", SIGNER));
-    assert!(!has_role(&anvil, &v0, "DISBURSER_ROLE", SIGNER));
+    assert!(has_role(&anvil, &v0, "DEFAULT_ADMIN_ROLE", DEPLOYER));
+    assert_eq!(
+        d["treasurer"].as_str().map(str::to_lowercase),
+        Some(DEPLOYER.to_lowercase())
+    );
     assert_eq!(
         anvil.call(&v0, "USDT()(address)", &[]).to_lowercase(),
         usdt.to_lowercase()

@@ -5,6 +5,7 @@
 //! - [`params`]: SPEC §1 parameters (validated: env, any key/value source or [`params::ParamValues`]),
 //!   checked slot/epoch/time arithmetic, `params_hash` (SPEC §6).
 //! - [`address`]: EVM address parsing with EIP-55 checksum validation.
+//! - [`anchor`]: the owner's EIP-712 signature of a `SessionAnchor` (EIP-2098 compact, low s).
 //! - [`session`]: session ids (UUID ↔ bytes32), chunks, BLAKE3 chunking, manifests (JCS), `SessionAnchor`.
 //! - [`models`]: SPEC §5 stored documents (serde names exactly as the SPEC).
 //! - [`merkle`]: SPEC §2 leaves, root, proofs, OpenZeppelin-compatible verification.
@@ -14,6 +15,7 @@
 //!   leader schedule (cooldown by plan), slot results; SPEC §6 frozen `rows` and `tally_hash`.
 
 pub mod address;
+pub mod anchor;
 pub mod ingest;
 pub mod merkle;
 pub mod models;

@@ -83,12 +83,62 @@ impl Scope {
 /// `(node index, slot offset)`.
 type Cell = (u32, u32);
 
+/// One node's beacon slots: a short list while it is small, a bitset over the range once the list
+/// would take more memory than the bitset. Memory is therefore at most
+/// `min(4 × beacons, range / 8)` bytes per node: proportional to the proofs, never more than a
+/// bitset of the range (a throwaway key with one beacon costs a few bytes, not a window of bits).
+#[derive(Debug, Clone)]
+enum BeaconSet {
+    /// Slot offsets (unsorted, at most `range / 32` of them, so `contains` is bounded).
+    Sparse(Vec<u32>),
+    /// One bit per slot offset of the range.
+    Dense(Vec<u64>),
+}
+
+impl BeaconSet {
+    /// Inserts `off` (< `range_len`); true if it was new.
+    fn insert(&mut self, off: u32, range_len: u64) -> bool {
+        match self {
+            Self::Sparse(v) => {
+                if v.contains(&off) {
+                    return false;
+                }
+                // 4 bytes per entry against range_len / 8 bytes for the bitset.
+                if (v.len() as u64 + 1) * 32 > range_len {
+                    let words = usize::try_from(range_len.div_ceil(64)).unwrap_or(usize::MAX);
+                    let mut bits = vec![0u64; words];
+                    for o in v.iter().chain(std::iter::once(&off)) {
+                        bits[(*o / 64) as usize] |= 1u64 << (*o % 64);
+                    }
+                    *self = Self::Dense(bits);
+                } else {
+                    v.push(off);
+                }
+                true
+            }
+            Self::Dense(bits) => {
+                let (w, b) = ((off / 64) as usize, 1u64 << (off % 64));
+                let new = bits[w] & b == 0;
+                bits[w] |= b;
+                new
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Sparse(v) => v.capacity() * 4,
+            Self::Dense(b) => b.capacity() * 8,
+        }
+    }
+}
+
 /// Incremental per-(node, slot) tally of valid proofs over a [`Scope`].
 ///
 /// Feed it verified proofs in any order with [`Tally::add`]; exact duplicates count once.
 /// Proofs outside the scope (slot range, members) are ignored. Memory is proportional to the
-/// distinct proofs counted (hash sets with a randomly keyed hasher, no per-node window-sized
-/// allocation), and every `add` is O(1) expected, whatever a node sends.
+/// distinct proofs counted (hash sets with a randomly keyed hasher; beacons in a list that becomes
+/// a bitset only once that is smaller), and every `add` is O(1) expected, whatever a node sends.
 #[derive(Debug, Clone)]
 pub struct Tally {
     scope: Scope,
@@ -96,8 +146,8 @@ pub struct Tally {
     nodes: Vec<Address>,
     /// Per node: number of distinct slots with an uptime beacon.
     beacon_slots: Vec<u64>,
-    /// Cells with an uptime beacon.
-    beacons: HashSet<Cell>,
+    /// Per node: slots with an uptime beacon.
+    beacons: Vec<BeaconSet>,
     /// Distinct (cell, session) of storage_availability / validation_signature proofs.
     sessions_seen: HashSet<(Cell, u128)>,
     /// `S_t` per cell.
@@ -133,7 +183,7 @@ impl Tally {
             index: HashMap::new(),
             nodes: Vec::new(),
             beacon_slots: Vec::new(),
-            beacons: HashSet::new(),
+            beacons: Vec::new(),
             sessions_seen: HashSet::new(),
             sessions: HashMap::new(),
             relay_seen: HashSet::new(),
@@ -166,9 +216,17 @@ impl Tally {
         self.nodes.len()
     }
 
-    /// Distinct entries held (beacon cells, session and relay proofs): what memory scales with.
+    /// Distinct entries held (beacon slots, session and relay proofs): what memory scales with.
     pub fn entries(&self) -> usize {
-        self.beacons.len() + self.sessions_seen.len() + self.relay_seen.len()
+        let beacons: u64 = self.beacon_slots.iter().sum();
+        usize::try_from(beacons).unwrap_or(usize::MAX)
+            + self.sessions_seen.len()
+            + self.relay_seen.len()
+    }
+
+    /// Heap bytes of the beacon sets (at most 4 per beacon, at most range / 8 per node).
+    pub fn beacon_heap_bytes(&self) -> usize {
+        self.beacons.iter().map(BeaconSet::heap_bytes).sum()
     }
 
     fn node_idx(&mut self, node: Address) -> u32 {
@@ -180,6 +238,7 @@ impl Tally {
         self.index.insert(node, i);
         self.nodes.push(node);
         self.beacon_slots.push(0);
+        self.beacons.push(BeaconSet::Sparse(Vec::new()));
         i
     }
 
@@ -198,7 +257,8 @@ impl Tally {
         let cell = (self.node_idx(p.node_id), off);
         match p.kind {
             ProofKind::UptimeBeacon => {
-                if self.beacons.insert(cell) {
+                let len = self.scope.range.end - self.scope.range.start;
+                if self.beacons[cell.0 as usize].insert(off, len) {
                     self.beacon_slots[cell.0 as usize] += 1;
                 }
             }

@@ -11,7 +11,7 @@ use lucid_core::poot::{Scope, Tally};
 use lucid_core::proof::TaskProof;
 use serde::{Deserialize, Serialize};
 
-use crate::leaf::{PeriodTree, TreeError, TreeItem, payout_id};
+use crate::leaf::{PayoutPlan, PlannedPayout, payout_id};
 
 /// A KYC attestation must expire at least this long after planning for the KYC router (30 days).
 pub const KYC_MIN_VALIDITY_SEC: u64 = 30 * 86_400;
@@ -41,17 +41,6 @@ pub enum PeriodError {
     /// Month outside 1–12 or year outside 1970–9999.
     #[error("period {0:?} is out of range (year 1970–9999, month 01–12)")]
     OutOfRange(String),
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 impl Month {
@@ -88,8 +77,7 @@ impl Month {
 
     /// Unix time of the month's first second.
     pub fn start_unix(&self) -> u64 {
-        let d = days_from_civil(i64::from(self.year), i64::from(self.month), 1);
-        u64::try_from(d).unwrap_or(0) * DAY_SEC
+        crate::leaf::period_start(self.period())
     }
 
     /// Unix time of the next month's first second (the period has ended at this time).
@@ -381,7 +369,7 @@ pub enum PlanError {
     Overflow,
     /// The tree.
     #[error(transparent)]
-    Tree(#[from] TreeError),
+    Tree(#[from] crate::leaf::PlanError),
 }
 
 /// Computes the plan of a period (SPEC §4 "Payout amounts", exactly).
@@ -455,7 +443,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
             carry_out,
             router,
             status,
-            payout_id: payout_id(input.period, &recipient),
+            payout_id: payout_id(input.period, recipient),
             leaf: None,
             proof: Vec::new(),
             attestation: att.cloned(),
@@ -466,25 +454,29 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         RouterKind::V0 => input.router_v0,
         RouterKind::Kyc => input.router_kyc,
     };
-    let items: Vec<TreeItem> = rows
+    let items: Vec<PlannedPayout> = rows
         .iter()
         .filter(|r| r.status == PlanStatus::Planned)
-        .map(|r| TreeItem {
+        .map(|r| PlannedPayout {
             router: router_addr(r.router),
             to: r.recipient,
             amount: r.amount,
         })
         .collect();
-    let tree = PeriodTree::build(input.period, items)?;
+    let tree = if items.is_empty() {
+        None
+    } else {
+        Some(PayoutPlan::new(input.period, items)?)
+    };
     let (root, total) = match &tree {
         Some(t) => {
             let planned = rows.iter_mut().filter(|r| r.status == PlanStatus::Planned);
             // Both lists are ordered by recipient.
             for (k, r) in planned.enumerate() {
-                r.leaf = Some(t.leaves[k]);
-                r.proof = t.proofs[k].clone();
+                r.leaf = t.leaves().get(k).copied();
+                r.proof = t.proof_for(r.recipient).map(|(_, p)| p).unwrap_or_default();
             }
-            (Some(t.root), t.total)
+            (Some(t.root()), t.total())
         }
         None => (None, U256::ZERO),
     };

@@ -32,6 +32,8 @@ sol! {
         error ZeroKycHash();
         error RecipientDailyLimitExceeded(bytes32 kycHash, uint64 day, uint256 requested, uint256 remaining);
         error InvalidRecipientDailyLimit(uint256 limit);
+        error AdminRenounceRefused();
+        error OnlySelf();
         error EnforcedPause();
         error ExpectedPause();
         error AccessControlUnauthorizedAccount(address account, bytes32 neededRole);

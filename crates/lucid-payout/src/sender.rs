@@ -45,6 +45,8 @@ pub struct SenderConfig {
     pub busy_backoff: Duration,
     /// Longest pause after busy answers.
     pub busy_backoff_max: Duration,
+    /// How often an unanswered query (transport error, HTTP 5xx) is repeated before giving up.
+    pub max_transport_retries: u32,
 }
 
 impl Default for SenderConfig {
@@ -57,6 +59,7 @@ impl Default for SenderConfig {
             poll_interval: Duration::from_secs(3),
             busy_backoff: Duration::from_secs(1),
             busy_backoff_max: Duration::from_secs(30),
+            max_transport_retries: 10,
         }
     }
 }
@@ -261,7 +264,7 @@ impl<'a> Sender<'a> {
             }) => energy_used,
             Err(e) => return Err(e.into()),
         };
-        let price = self.client.energy_price().await?;
+        let price = self.retry(|| self.client.energy_price()).await?;
         let fee =
             u128::from(energy) * u128::from(price) * u128::from(self.cfg.energy_margin_pct) / 100;
         let fee = i64::try_from(fee).unwrap_or(i64::MAX).max(1);
@@ -278,8 +281,8 @@ impl<'a> Sender<'a> {
     /// Builds and signs a new attempt with `fee_limit` (reference: solidified head; expiration:
     /// head time + `expiration_ms`).
     pub async fn build(&self, call: &PayoutCall, fee_limit: i64) -> Result<SignedTx, SendError> {
-        let solid = self.client.solid_block().await?;
-        let head = self.client.now_block().await?;
+        let solid = self.retry(|| self.client.solid_block()).await?;
+        let head = self.retry(|| self.client.now_block()).await?;
         let rb = solid.as_ref_block();
         let params = TriggerParams {
             owner: self.owner,
@@ -314,8 +317,10 @@ impl<'a> Sender<'a> {
                 Some(t) => t,
                 None => {
                     let pre = self
-                        .client
-                        .trigger_constant(&self.owner, &call.contract, &call.data)
+                        .retry(|| {
+                            self.client
+                                .trigger_constant(&self.owner, &call.contract, &call.data)
+                        })
                         .await?;
                     if pre.failed {
                         return Err(SendError::WouldRevert {
@@ -400,15 +405,38 @@ impl<'a> Sender<'a> {
         }
     }
 
+    /// Runs a read-only query, repeating it with backoff while the node does not answer.
+    async fn retry<T, F, Fut>(&self, mut f: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let mut backoff = self.cfg.busy_backoff;
+        let mut tries = 0;
+        loop {
+            match f().await {
+                Err(e @ (ApiError::Transport { .. } | ApiError::Status { .. }))
+                    if tries < self.cfg.max_transport_retries =>
+                {
+                    warn!(error = %e, "node did not answer; retrying");
+                    tries += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.cfg.busy_backoff_max);
+                }
+                r => return r,
+            }
+        }
+    }
+
     /// Broadcasts `tx` (while it can still be included) and waits until it is on the solidified
     /// chain or the solidified chain has passed its expiration without it.
     async fn drive(&self, tx: &SignedTx) -> Result<Drive, SendError> {
         let mut backoff = self.cfg.busy_backoff;
         loop {
-            if let Some(info) = self.client.tx_info(&tx.txid, true).await? {
+            if let Some(info) = self.retry(|| self.client.tx_info(&tx.txid, true)).await? {
                 return Ok(Drive::Included(info));
             }
-            let head = self.client.now_block().await?;
+            let head = self.retry(|| self.client.now_block()).await?;
             if head.timestamp_ms >= tx.expiration_ms {
                 break;
             }
@@ -449,16 +477,18 @@ impl<'a> Sender<'a> {
             }
         }
         loop {
-            if let Some(info) = self.client.tx_info(&tx.txid, true).await? {
+            if let Some(info) = self.retry(|| self.client.tx_info(&tx.txid, true)).await? {
                 return Ok(Drive::Included(info));
             }
-            let solid = self.client.solid_block().await?;
+            let solid = self.retry(|| self.client.solid_block()).await?;
             if solid.timestamp_ms >= tx.expiration_ms {
                 // Asked again after the solid head was read: no block at or after it can hold it.
-                return Ok(match self.client.tx_info(&tx.txid, true).await? {
-                    Some(info) => Drive::Included(info),
-                    None => Drive::Expired,
-                });
+                return Ok(
+                    match self.retry(|| self.client.tx_info(&tx.txid, true)).await? {
+                        Some(info) => Drive::Included(info),
+                        None => Drive::Expired,
+                    },
+                );
             }
             tokio::time::sleep(self.cfg.poll_interval).await;
         }

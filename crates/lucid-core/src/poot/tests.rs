@@ -515,6 +515,33 @@ fn dedup_is_hashed_and_memory_follows_proofs() {
     assert_eq!(t.node_count(), 50_000);
     assert_eq!(t.entries(), 50_000);
     assert!(t.totals(&p).iter().all(|x| x.beacon_slots == 1));
+    // A few bytes each (was 630 bytes each: a 5040-bit window).
+    assert!(
+        t.beacon_heap_bytes() <= 50_000 * 16,
+        "{}",
+        t.beacon_heap_bytes()
+    );
+    // A node beaconing in every slot ends up with the bitset: never more than range / 8 bytes.
+    let mut t = tally_for(&p, 10);
+    for s in window(&p, 10).rev() {
+        t.add(&TaskProof::beacon(a, s));
+        t.add(&TaskProof::beacon(a, s));
+    }
+    assert_eq!(t.totals(&p)[0].beacon_slots, 5040);
+    assert_eq!(t.beacon_heap_bytes(), 5040_usize.div_ceil(64) * 8);
+    // Sparse and dense agree on counts whatever the insertion order (with duplicates).
+    let mut t = tally_for(&p, 10);
+    let mut x = 12345u64;
+    let mut want = std::collections::HashSet::new();
+    for _ in 0..3000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let s = s0 + x % 5040;
+        want.insert(s);
+        t.add(&TaskProof::beacon(a, s));
+    }
+    assert_eq!(t.totals(&p)[0].beacon_slots, want.len() as u64);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::leaf::leaf;
+use crate::leaf::payout_leaf;
 use lucid_core::merkle::verify;
 use lucid_core::proof::ProofKind;
 use lucid_core::session::SessionId;
@@ -52,7 +52,7 @@ fn check_tree(inp: &PlanInput, p: &Plan) {
             RouterKind::V0 => inp.router_v0,
             RouterKind::Kyc => inp.router_kyc,
         };
-        let l = leaf(&router, p.period, &r.recipient, r.amount);
+        let l = payout_leaf(router, p.period, r.recipient, r.amount);
         assert_eq!(r.leaf, Some(l));
         assert!(verify(&r.proof, &p.root.unwrap(), &l));
         total += r.amount;
@@ -272,7 +272,10 @@ fn kyc_router_needs_30_days_of_validity_and_has_its_own_maximum() {
     );
     check_tree(&inp, &p);
     // The KYC leaf names the KYC router: it cannot be paid by V0 (different leaf).
-    assert_ne!(r1.leaf, Some(leaf(&inp.router_v0, P, &a(1), r1.amount)));
+    assert_ne!(
+        r1.leaf,
+        Some(payout_leaf(inp.router_v0, P, a(1), r1.amount))
+    );
 }
 
 #[test]
@@ -284,10 +287,10 @@ fn recipient_override_changes_recipient_payout_id_and_leaf() {
     let p = plan(&inp).unwrap();
     let r = row(&p, a(1));
     assert_eq!(r.recipient, a(0x55));
-    assert_eq!(r.payout_id, crate::leaf::payout_id(P, &a(0x55)));
+    assert_eq!(r.payout_id, crate::leaf::payout_id(P, a(0x55)));
     assert_eq!(
         r.leaf,
-        Some(leaf(&inp.router_v0, P, &a(0x55), u(50 * USDT)))
+        Some(payout_leaf(inp.router_v0, P, a(0x55), u(50 * USDT)))
     );
     assert_eq!(row(&p, a(2)).recipient, a(2));
     // Rows ordered by recipient: a(2) < a(0x55).
@@ -368,7 +371,7 @@ fn lapsed_attestation_stays_planned_is_paid_with_a_fresh_one_and_never_carried()
 #[test]
 fn execution_order_and_daily_fitting() {
     let pay = |to: u8, amt: u64, h: Option<u8>| Payable {
-        payout_id: crate::leaf::payout_id(P, &a(to)),
+        payout_id: crate::leaf::payout_id(P, a(to)),
         to: a(to),
         amount: u(amt * USDT),
         kyc_hash: h.map(B256::repeat_byte),
