@@ -309,6 +309,20 @@ impl<'a> Sender<'a> {
         journal: &mut J,
         prior: Option<SignedTx>,
     ) -> Result<Confirmed, SendError> {
+        if let Some(p) = &prior {
+            let raw = p.raw().map_err(|e| SendError::Tx(e.to_string()))?;
+            let same = raw.trigger().is_some_and(|t| {
+                t.contract_address == call.contract.to_bytes21()
+                    && t.owner_address == self.owner.to_bytes21()
+                    && t.data == call.data
+            });
+            if !same {
+                return Err(SendError::Tx(format!(
+                    "prior attempt {} is not this call from this account",
+                    p.txid_hex()
+                )));
+            }
+        }
         let mut current = prior;
         let mut rebuilds = 0u32;
         let mut fee_floor: i64 = 0;
@@ -450,6 +464,14 @@ impl<'a> Sender<'a> {
                 }
                 Err(e) => return Err(e.into()),
             };
+            if !r.txid.is_empty() && !r.txid.eq_ignore_ascii_case(&tx.txid_hex()) {
+                // The node re-encoded our JSON into other bytes: it did not see what was signed.
+                return Err(SendError::Tx(format!(
+                    "the node computed txid {} for transaction {}",
+                    r.txid,
+                    tx.txid_hex()
+                )));
+            }
             match &r.code {
                 _ if r.result => {
                     debug!(txid = %tx.txid_hex(), "broadcast accepted");
