@@ -17,6 +17,7 @@
 mod chain;
 mod db;
 mod journal;
+mod store_db;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
