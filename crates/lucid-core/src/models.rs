@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The plan reason enum is stored as it is: one definition, serialised as the SPEC strings.
-pub use crate::poot::PlanReason;
+pub use crate::poot::{PlanReason, ResultReason};
 pub use crate::proof::ProofKind;
 
 /// A 64-byte EIP-2098 compact signature (`r ‖ vs`), SPEC §3 `ownerSig`.
@@ -414,24 +414,6 @@ pub struct Epoch {
     pub frozen_by: Address,
 }
 
-/// Outcome of a slot (SPEC §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResultReason {
-    /// The primary claimed the slot in time.
-    Primary,
-    /// Fallback k claimed it at or after its acting time.
-    Fallback,
-    /// Anyone else, a fallback acting early, or anyone under `no_eligible_leader`.
-    Unscheduled,
-    /// Claimed in a later slot.
-    Late,
-    /// Nothing anchored although there was a primary.
-    Missed,
-    /// Nothing anchored and the plan had no primary.
-    NoEligibleLeader,
-}
-
 /// `leader_schedule.result`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotResult {
@@ -487,50 +469,32 @@ pub fn slot_result(
     claim: Option<&SlotClaim>,
     now: Option<u64>,
 ) -> Option<SlotResult> {
-    let s = plan.slot;
-    let start = params.slot_start(s);
-    match claim {
-        Some(c) => {
-            let reason = if params.slot_at(c.block_time).is_some_and(|t| t > s) {
-                ResultReason::Late
-            } else if plan.primary == Some(c.submitter) {
-                ResultReason::Primary
-            } else if let Some(k) = plan.fallbacks.iter().position(|f| *f == c.submitter) {
-                let k = k as u128 + 1;
-                let acts = 1000 * u128::from(start) + k * u128::from(params.slot_timeout_ms);
-                if 1000 * u128::from(c.block_time) >= acts {
-                    ResultReason::Fallback
-                } else {
-                    ResultReason::Unscheduled
-                }
-            } else {
-                ResultReason::Unscheduled
-            };
-            Some(SlotResult {
-                winner: Some(c.submitter),
-                reason,
-                txid: Some(c.txid),
-                block_time: Some(c.block_time),
-            })
-        }
-        None => {
-            let final_at = params.slot_start(s.saturating_add(2));
-            if now.is_some_and(|n| n >= final_at) {
-                Some(SlotResult {
-                    winner: None,
-                    reason: if plan.primary.is_none() {
-                        ResultReason::NoEligibleLeader
-                    } else {
-                        ResultReason::Missed
-                    },
-                    txid: None,
-                    block_time: None,
-                })
-            } else {
-                None
-            }
+    // Without a claim the result is known only once no later block can claim the slot.
+    if claim.is_none() {
+        let final_at = params.slot_start(plan.slot.saturating_add(2)).ok()?;
+        if now.is_none_or(|n| n < final_at) {
+            return None;
         }
     }
+    let sp = crate::poot::SlotPlan {
+        slot: plan.slot,
+        epoch: plan.epoch,
+        primary: plan.primary,
+        fallbacks: plan.fallbacks.clone(),
+        plan_reason: plan.plan_reason,
+    };
+    let first = claim.map(|c| crate::poot::FirstAnchor {
+        submitter: c.submitter,
+        block_time: c.block_time,
+    });
+    // One definition of the §4 rules: lucid-core's `classify_result`.
+    let r = crate::poot::classify_result(params, &sp, first);
+    Some(SlotResult {
+        winner: r.winner,
+        reason: r.reason,
+        txid: claim.map(|c| c.txid),
+        block_time: r.block_time,
+    })
 }
 
 /// `periods` — `_id` is the period (`year × 12 + month − 1`): the fixed inputs of a payout plan
@@ -850,7 +814,7 @@ mod tests {
     fn slot_results_follow_spec_4() {
         let p = Params::default();
         let s = 100;
-        let start = p.slot_start(s);
+        let start = p.slot_start(s).expect("slot start");
         let r = |c: Option<SlotClaim>, now: Option<u64>, pl: &LeaderSlot| {
             slot_result(&p, pl, c.as_ref(), now).map(|r| r.reason)
         };
