@@ -28,7 +28,7 @@ use anyhow::{Context, bail};
 use k256::ecdsa::SigningKey;
 use lucid_core::Params;
 use lucid_payout::plan::{
-    self as pplan, Attestation, DayBudget, Month, Payable, PlanInput, PlanStatus, RouterKind,
+    self as pplan, Attestation, Month, Payable, PlanInput, PlanStatus, RouterKind,
     Wait, execution_order, fit_day, format_usdt, parse_usdt,
 };
 use lucid_payout::tx::TriggerParams;
@@ -98,6 +98,23 @@ pub enum PayoutsCmd {
     Execute(ExecuteArgs),
     /// planned / submitted / paid per payout.
     Status(StatusArgs),
+    /// One unattended tick (LUCID_PAYOUTS=on, TRON_NETWORK=local only): plan the month that
+    /// ended on chain time with LUCID_PAYOUT_POOL, approve with the treasury key, execute.
+    Auto(AutoArgs),
+}
+
+/// `payouts auto`
+#[derive(Debug, clap::Args)]
+pub struct AutoArgs {
+    /// on | off
+    #[arg(long, env = "LUCID_PAYOUTS", default_value = "off")]
+    pub payouts: String,
+    /// The monthly pool in USDT
+    #[arg(long, env = "LUCID_PAYOUT_POOL")]
+    pub pool: Option<String>,
+    /// Treasury key (TREASURER_ROLE on both routers; also pays the energy)
+    #[arg(long, env = "LUCID_TREASURY_KEY", hide_env_values = true)]
+    pub treasury_key: Option<String>,
 }
 
 /// `payouts plan`
@@ -181,6 +198,20 @@ pub fn run(params: &Params, args: &PayoutsArgs) -> anyhow::Result<()> {
             PayoutsCmd::Approve(a) => approve_cmd(&ctx, a).await,
             PayoutsCmd::Execute(a) => execute_cmd(&ctx, a).await.map(|_| ()),
             PayoutsCmd::Status(a) => status_cmd(&ctx, a).await,
+            PayoutsCmd::Auto(a) => {
+                if a.payouts != "on" {
+                    println!("LUCID_PAYOUTS is not on: nothing to do");
+                    return Ok(());
+                }
+                let pool = parse_usdt(a.pool.as_deref().context("LUCID_PAYOUT_POOL is required")?)
+                    .context("LUCID_PAYOUT_POOL")?;
+                let key = parse_key(
+                    a.treasury_key
+                        .as_deref()
+                        .context("LUCID_TREASURY_KEY is required")?,
+                )?;
+                unattended_tick(&ctx, pool, &key).await
+            }
         }
     })
 }
@@ -729,7 +760,10 @@ pub async fn execute_period(
         for (att, router) in journal.pending() {
             let out = journal.resume(&sender, att, router).await;
             match out {
-                Ok(c) => record_outcomes(ctx, &c, router, period).await?,
+                Ok(c) => {
+                    let n = record_outcomes(ctx, &c, router, period).await?;
+                    rep.paid_now += n;
+                }
                 Err(e) => rep.failed.push(format!("resumed attempt: {e}")),
             }
         }
@@ -1023,7 +1057,7 @@ pub async fn unattended_tick(ctx: &Ctx, pool: U256, treasury: &SigningKey) -> an
         bail!("LUCID_PAYOUTS=on is for TRON_NETWORK=local only: in production the treasury is a multisig (use `payouts approve --unsigned`)");
     }
     let (now, _) = chain::on_system_now(ctx.net.on_system_rpc.as_deref()).await?;
-    let cur = Month::from_period(pplan_period_at(now));
+    let cur = Month::from_period(lucid_payout::leaf::period_at(now));
     let prev = Month::from_period(cur.period().saturating_sub(1));
     if ctx.db.period(prev.period()).await?.is_none() {
         plan_period(ctx, prev, pool, Vec::new(), None).await?;
@@ -1031,10 +1065,6 @@ pub async fn unattended_tick(ctx: &Ctx, pool: U256, treasury: &SigningKey) -> an
     approve_with_key(ctx, prev, treasury).await?;
     execute_period(ctx, prev, treasury, &[], 50, false).await?;
     Ok(())
-}
-
-fn pplan_period_at(t: u64) -> u32 {
-    lucid_payout::leaf::period_at(t)
 }
 
 #[cfg(test)]
