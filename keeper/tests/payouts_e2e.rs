@@ -254,13 +254,14 @@ fn plan_approve_execute_pay_exact_amounts_within_daily_limits() {
 
     // Bad input first: nothing is stored.
     for (args, want) in [
-        (vec!["--pool", "-5"], "negative"),
+        (vec!["--pool=-5"], "negative"),
         (vec!["--pool", "1.0000001"], "more than 6 decimals"),
         (vec!["--pool", "1e3"], "malformed"),
     ] {
         let mut all = vec!["payouts", "plan", "--period", "2026-10", "--members", m];
         all.extend(args);
-        assert!(err(&env.keeper(&all)).contains(want));
+        let e = err(&env.keeper(&all));
+        assert!(e.contains(want), "{e}");
     }
     assert!(err(&env.keeper(&["payouts", "plan", "--period", "2026-13", "--pool", "1"])).contains("out of range"));
     assert!(err(&env.keeper(&["payouts", "status", "--period", "2026-10"])).contains("unknown period 2026-10"));
