@@ -321,7 +321,6 @@ fn addr_of(v: &Value, key: &str) -> Result<Address> {
 
 #[derive(Debug, Clone, Copy)]
 struct Head {
-    number: u64,
     timestamp: u64,
 }
 
@@ -403,6 +402,7 @@ struct Net {
     anchors: Address,
     chunk_store: Address,
     start_block: u64,
+    payment_start_block: u64,
     usdt: Address,
     v0: Address,
     kyc: Address,
@@ -448,7 +448,6 @@ impl Net {
             .rpc(&self.onsys, "eth_getBlockByNumber", json!(["latest", false]))
             .await?;
         let h = Head {
-            number: hex_u64(&b["number"])?,
             timestamp: hex_u64(&b["timestamp"])?,
         };
         self.chain_now.store(h.timestamp, Ordering::Relaxed);
@@ -675,7 +674,12 @@ impl Net {
 }
 
 fn say(s: &str) {
-    println!("\n\x1b[1m▶ {s}\x1b[0m");
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        println!("\n\x1b[1m▶ {s}\x1b[0m");
+    } else {
+        println!("\n▶ {s}");
+    }
 }
 
 fn usdt(micro: u64) -> String {
@@ -918,6 +922,7 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
         anchors,
         chunk_store,
         start_block,
+        payment_start_block: d_pay["startBlock"].as_u64().unwrap_or(0),
         usdt: usdt_addr,
         v0,
         kyc,
@@ -956,12 +961,22 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
     println!("  store: {}", n.store);
     if n.have_indexer {
         let mut c = Command::new(n.bin("lucid-indexer"));
+        // Addresses and start blocks given explicitly (SPEC §1 variables), not read from deployments/.
+        let no_files = n.state.join("indexer-deployments");
+        std::fs::create_dir_all(&no_files)?;
         c.args(["run", "--no-progress"])
+            .args(["--onsystem-start-block", &n.start_block.to_string()])
+            .args(["--payment-start-block", &n.payment_start_block.to_string()])
             .env("ON_SYSTEM_CHAIN_RPC", &n.onsys)
             .env("TRON_RPC", &n.tron)
             .env("TRON_NETWORK", "local")
             .env("LUCID_STORE", &n.store)
-            .env("LUCID_DEPLOYMENTS", "deployments")
+            .env("LUCID_ANCHORS_ADDRESS", format!("{:#x}", n.anchors))
+            .env("LUCID_CHUNK_STORE_ADDRESS", format!("{:#x}", n.chunk_store))
+            .env("PAYOUT_ROUTER_V0_ADDRESS", format!("{:#x}", n.v0))
+            .env("PAYOUT_ROUTER_KYC_ADDRESS", format!("{:#x}", n.kyc))
+            .env("USDT_ADDRESS", format!("{:#x}", n.usdt))
+            .env("LUCID_DEPLOYMENTS", &no_files)
             .env("LUCID_INDEXER_LISTEN", n.indexer_url.trim_start_matches("http://"))
             .env("SLOT_TIMEOUT_MS", n.cli.slot_timeout_ms.to_string())
             .env_remove("GENESIS_TIME");
@@ -1147,11 +1162,11 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
         let log = n.log("payouts");
         let members_s = members.display().to_string();
         let steps: [(&str, Vec<&str>); 5] = [
-            ("plan", vec!["plan", "--month", &month, "--pool", &n.cli.pool, "--members", &members_s]),
-            ("approve", vec!["approve", "--month", &month]),
-            ("execute", vec!["execute", "--month", &month]),
-            ("execute again", vec!["execute", "--month", &month]),
-            ("status", vec!["status", "--month", &month]),
+            ("plan", vec!["plan", "--period", &month, "--pool", &n.cli.pool, "--members", &members_s]),
+            ("approve", vec!["approve", "--period", &month]),
+            ("execute", vec!["execute", "--period", &month]),
+            ("execute again", vec!["execute", "--period", &month]),
+            ("status", vec!["status", "--period", &month]),
         ];
         for (what, args) in steps {
             let out = run_logged(&format!("lucid-keeper payouts {}", args.join(" ")), &mut n.payout_cmd(&args), &log).await?;

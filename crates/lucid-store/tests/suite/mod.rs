@@ -1261,7 +1261,7 @@ pub async fn plans_and_results(c: Ctx) {
     assert_eq!(s.plans(100, 111).await.unwrap().len(), 11);
     // claims: slot 100 by the primary in time; 101 by fallback 1 early; 102 by fallback 1 in
     // time; 103 late; 104 none
-    let start = |sl: u64| params.slot_start(sl).expect("slot start");
+    let start = |sl: u64| params.slot_start(sl).unwrap();
     let claim = |slot: u64, who: u64, t: u64, log: u64| {
         let mut e = slot_anchored(1, 1 + log, log, slot, who);
         e.block_time = t;
