@@ -836,9 +836,24 @@ async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response
     resp
 }
 
+/// The operator dashboard (docs/operations.md): one static page over this API.
+const DASHBOARD: &str = include_str!("../dashboard/index.html");
+
+async fn dashboard() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        DASHBOARD,
+    )
+        .into_response()
+}
+
 /// The API router.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(dashboard))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))

@@ -119,7 +119,7 @@ async fn every_endpoint_and_schemathesis() {
     let m = m.as_str().unwrap();
     for name in [
         "lucid_indexer_blocks_indexed_total",
-        "lucid_indexer_events_indexed_total{chain_id=\"31337\",role=\"onsystem\"} 6",
+        "lucid_indexer_events_indexed_total{chain=\"31337\",role=\"onsystem\"} 6",
         "lucid_indexer_lag_blocks",
         "lucid_indexer_reorgs_total",
         "lucid_indexer_rpc_errors_total",
@@ -127,6 +127,12 @@ async fn every_endpoint_and_schemathesis() {
     ] {
         assert!(m.contains(name), "metrics lack {name}:\n{m}");
     }
+    let (code, page) = get(&base, "/").await;
+    assert_eq!(code, 200);
+    assert!(
+        page.as_str().is_some_and(|p| p.contains("/v1/status")),
+        "dashboard not served"
+    );
     let (code, doc) = get(&base, "/openapi.json").await;
     assert_eq!(code, 200);
     for p in [

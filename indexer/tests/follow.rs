@@ -244,7 +244,7 @@ async fn rpc_faults_of_every_shape_never_stop_or_corrupt() {
     let (_, metrics) = ix.get("/metrics").await;
     let m = metrics.as_str().unwrap().to_owned();
     assert!(
-        m.contains("lucid_indexer_rpc_errors_total{chain_id=\"31337\",kind=\"too_many_results\"}"),
+        m.contains("lucid_indexer_rpc_errors_total{chain=\"31337\",kind=\"too_many_results\"}"),
         "{m}"
     );
     assert!(ix.terminate().success());
