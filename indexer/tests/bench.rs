@@ -22,7 +22,10 @@ fn metric(text: &str, name: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: just bench-indexer"]
 async fn bench_backfill_and_live() {
-    let n: u64 = std::env::var("LUCID_BENCH_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let n: u64 = std::env::var("LUCID_BENCH_EVENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
     let anvil = Anvil::start(31337);
     let url = anvil.url();
     let emitter = deploy_emitter(&url).await;
@@ -42,7 +45,8 @@ async fn bench_backfill_and_live() {
     let store_url = std::env::var("LUCID_BENCH_STORE").unwrap_or(sqlite);
     let t = Instant::now();
     let mut ix = Indexer::onsystem(&url, emitter, &store_url, &["--max-range", "2000"]);
-    ix.wait_checkpoint(31337, head(&url).await, Duration::from_secs(3600)).await;
+    ix.wait_checkpoint(31337, head(&url).await, Duration::from_secs(3600))
+        .await;
     let secs = t.elapsed().as_secs_f64();
     let m = ix.get("/metrics").await.1.as_str().unwrap().to_owned();
     let rpc_s = metric(&m, "lucid_indexer_rpc_seconds_total");
@@ -57,10 +61,21 @@ async fn bench_backfill_and_live() {
         emit(&url, emitter, n + k).await;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    ix.wait_checkpoint(31337, head(&url).await, Duration::from_secs(60)).await;
+    ix.wait_checkpoint(31337, head(&url).await, Duration::from_secs(60))
+        .await;
     let m = ix.get("/metrics").await.1.as_str().unwrap().to_owned();
-    let p50 = metric(&m, "lucid_indexer_live_latency_seconds{chain=\"31337\",quantile=\"0.5\"}");
-    let p99 = metric(&m, "lucid_indexer_live_latency_seconds{chain=\"31337\",quantile=\"0.99\"}");
-    println!("live (poll 100 ms): p50 {:.0} ms, p99 {:.0} ms", p50 * 1000.0, p99 * 1000.0);
+    let p50 = metric(
+        &m,
+        "lucid_indexer_live_latency_seconds{chain=\"31337\",quantile=\"0.5\"}",
+    );
+    let p99 = metric(
+        &m,
+        "lucid_indexer_live_latency_seconds{chain=\"31337\",quantile=\"0.99\"}",
+    );
+    println!(
+        "live (poll 100 ms): p50 {:.0} ms, p99 {:.0} ms",
+        p50 * 1000.0,
+        p99 * 1000.0
+    );
     ix.terminate();
 }
