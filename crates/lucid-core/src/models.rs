@@ -19,8 +19,8 @@ use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The plan reason enum is stored as it is: one definition, serialised as the SPEC strings.
-pub use crate::poot::PlanReason;
+/// The domain enums are stored as they are: one definition each, serialised as the SPEC strings.
+pub use crate::poot::{PlanReason, ResultReason};
 pub use crate::proof::ProofKind;
 
 /// A 64-byte EIP-2098 compact signature (`r ‖ vs`), SPEC §3 `ownerSig`.
@@ -414,24 +414,6 @@ pub struct Epoch {
     pub frozen_by: Address,
 }
 
-/// Outcome of a slot (SPEC §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResultReason {
-    /// The primary claimed the slot in time.
-    Primary,
-    /// Fallback k claimed it at or after its acting time.
-    Fallback,
-    /// Anyone else, a fallback acting early, or anyone under `no_eligible_leader`.
-    Unscheduled,
-    /// Claimed in a later slot.
-    Late,
-    /// Nothing anchored although there was a primary.
-    Missed,
-    /// Nothing anchored and the plan had no primary.
-    NoEligibleLeader,
-}
-
 /// `leader_schedule.result`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotResult {
@@ -473,65 +455,65 @@ pub struct SlotClaim {
     pub event_id: String,
 }
 
+impl LeaderSlot {
+    /// The stored plan of a slot (no result).
+    pub fn from_plan(p: &crate::poot::SlotPlan) -> Self {
+        LeaderSlot {
+            id: p.slot,
+            slot: p.slot,
+            epoch: p.epoch,
+            primary: p.primary,
+            fallbacks: p.fallbacks.clone(),
+            plan_reason: p.plan_reason,
+            result: None,
+        }
+    }
+
+    /// The plan part.
+    pub fn plan(&self) -> crate::poot::SlotPlan {
+        crate::poot::SlotPlan {
+            slot: self.slot,
+            epoch: self.epoch,
+            primary: self.primary,
+            fallbacks: self.fallbacks.clone(),
+            plan_reason: self.plan_reason,
+        }
+    }
+}
+
 /// SPEC §4 result of slot `plan.slot` from its plan, its first `SlotAnchored` (if any) and `now`
-/// (the chain time of the latest known block, if known).
+/// (the chain time of the latest known block, if known), as `leader_schedule.result`.
 ///
-/// With a claim (submitter `w`, block time `t`): `late` if `slot(t) > s`; else `primary` if `w`
-/// is the primary; `fallback` if `w` is fallback k and `1000·t ≥ 1000·start(s) + k·SLOT_TIMEOUT_MS`;
-/// `unscheduled` otherwise. Without a claim the result is known once `now ≥ start(s + 2)` (no
-/// later block can claim it): `missed`, or `no_eligible_leader` when the plan has no primary;
-/// before that it is `None`.
+/// With a claim the reason is [`crate::poot::classify_result`]'s (`primary`, `fallback`,
+/// `unscheduled`, `late`). Without one the result is known only once `now ≥ start(s + 2)` (no
+/// later block can claim the slot): `missed`, or `no_eligible_leader` when the plan has no
+/// primary; before that it is `None`.
 pub fn slot_result(
     params: &crate::params::Params,
     plan: &LeaderSlot,
     claim: Option<&SlotClaim>,
     now: Option<u64>,
 ) -> Option<SlotResult> {
-    let s = plan.slot;
-    let start = params.slot_start(s);
-    match claim {
-        Some(c) => {
-            let reason = if params.slot_at(c.block_time).is_some_and(|t| t > s) {
-                ResultReason::Late
-            } else if plan.primary == Some(c.submitter) {
-                ResultReason::Primary
-            } else if let Some(k) = plan.fallbacks.iter().position(|f| *f == c.submitter) {
-                let k = k as u128 + 1;
-                let acts = start
-                    .map(|st| 1000 * u128::from(st) + k * u128::from(params.slot_timeout_ms()));
-                if acts.is_ok_and(|a| 1000 * u128::from(c.block_time) >= a) {
-                    ResultReason::Fallback
-                } else {
-                    ResultReason::Unscheduled
-                }
-            } else {
-                ResultReason::Unscheduled
-            };
-            Some(SlotResult {
-                winner: Some(c.submitter),
-                reason,
-                txid: Some(c.txid),
-                block_time: Some(c.block_time),
-            })
-        }
-        None => {
-            let final_at = params.slot_start(s.saturating_add(2));
-            if now.is_some_and(|n| final_at.is_ok_and(|f| n >= f)) {
-                Some(SlotResult {
-                    winner: None,
-                    reason: if plan.primary.is_none() {
-                        ResultReason::NoEligibleLeader
-                    } else {
-                        ResultReason::Missed
-                    },
-                    txid: None,
-                    block_time: None,
-                })
-            } else {
-                None
-            }
+    if claim.is_none() {
+        let final_at = params.slot_start(plan.slot.saturating_add(2)).ok()?;
+        if now.is_none_or(|n| n < final_at) {
+            return None;
         }
     }
+    let r = crate::poot::classify_result(
+        params,
+        &plan.plan(),
+        claim.map(|c| crate::poot::FirstAnchor {
+            submitter: c.submitter,
+            block_time: c.block_time,
+        }),
+    );
+    Some(SlotResult {
+        winner: r.winner,
+        reason: r.reason,
+        txid: claim.map(|c| c.txid),
+        block_time: r.block_time,
+    })
 }
 
 /// `periods` — `_id` is the period (`year × 12 + month − 1`): the fixed inputs of a payout plan
@@ -851,7 +833,7 @@ mod tests {
     fn slot_results_follow_spec_4() {
         let p = Params::default();
         let s = 100;
-        let start = p.slot_start(s).expect("start");
+        let start = p.slot_start(s).expect("slot start");
         let r = |c: Option<SlotClaim>, now: Option<u64>, pl: &LeaderSlot| {
             slot_result(&p, pl, c.as_ref(), now).map(|r| r.reason)
         };
