@@ -6,7 +6,10 @@
 //! drives one payout transaction to a solidified receipt without ever paying twice.
 
 pub mod api;
+pub mod calls;
 pub mod leaf;
+pub mod payaddr;
+pub mod plan;
 pub mod proto;
 pub mod revert;
 pub mod sender;
