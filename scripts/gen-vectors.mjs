@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Generates the cross-language test vectors in tests/vectors/*.json from SPEC.md §2–§4.
+// Generates the cross-language test vectors in tests/vectors/*.json from SPEC.md §2–§4 (v1.1: owner
+// signatures of session anchors in anchors.json, payout plans in payout_plans.json).
 //
 // This is a third, independent implementation of the encodings (JavaScript with @noble/hashes,
 // @noble/curves and the RFC 8785 reference `canonicalize`), so Solidity (Foundry) and Rust both check
@@ -268,12 +269,96 @@ function payoutIdVectors() {
   return { spec: 'SPEC.md §3 payoutId, §4 TRON base58check', count: rows.length, payoutIds: rows };
 }
 
+
+// ---------- SPEC §3 v1.1: owner signatures of session anchors (EIP-712, EIP-2098 compact) ----------
+const ANCHOR_DOMAIN_TYPE = 'EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)';
+const ANCHOR_TYPE = 'SessionAnchor(bytes32 sessionId,bytes32 manifestHash,bytes32 merkleRoot,address owner,uint64 startedAt,uint32 chunkCount)';
+const SECP_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+function anchorVectors() {
+  const chainId = 31337;
+  const anchors = randAddr('anchors-contract');
+  const typeHash = keccak(enc.encode(ANCHOR_TYPE));
+  const domainSeparator = keccak(keccak(enc.encode(ANCHOR_DOMAIN_TYPE)), keccak(enc.encode('LucidAnchors')), keccak(enc.encode('1')),
+    u256(chainId), addrWord(anchors));
+  const sessions = [];
+  for (let i = 0; i < 6; i++) {
+    const sk = privKey('anchor-owner' + i);
+    const owner = addressOf(sk);
+    const chunkCount = i === 5 ? 2 ** 32 - 1 : randInt('anchor-cc', 1, 5000);
+    const anchor = {
+      sessionId: sessionIdBytes32(uuidV4('anchor-sid' + i)), manifestHash: hex(rand32('anchor-manifest')),
+      merkleRoot: hex(rand32('anchor-root')), owner,
+      startedAt: i === 5 ? (2n ** 64n - 1n).toString() : randInt('anchor-t', 1704067200, 1830000000), chunkCount,
+    };
+    const structHash = keccak(typeHash, b32(anchor.sessionId), b32(anchor.manifestHash), b32(anchor.merkleRoot),
+      addrWord(owner), u256(anchor.startedAt), u256(anchor.chunkCount));
+    const signingHash = keccak(Uint8Array.of(0x19, 0x01), domainSeparator, structHash);
+    const sig65 = signDigest(signingHash, sk);
+    const r = sig65.slice(0, 32), s = sig65.slice(32, 64), yParity = sig65[64] - 27;
+    if (BigInt(hex(s)) > SECP_N / 2n) throw new Error('high s from signer');
+    const vs = Uint8Array.from(s); vs[0] |= yParity << 7;
+    const compact = hex(concat(r, vs));
+    // the malleable twin (n − s, other parity) recovers the same key with ecrecover; SPEC §3 refuses it
+    const highS = { r: hex(r), s: hex(u256(SECP_N - BigInt(hex(s)))), v: 27 + (1 - yParity) };
+    sessions.push({ privateKey: hex(sk), anchor, digest: hex(anchorDigest(anchor)), structHash: hex(structHash),
+      signingHash: hex(signingHash), sig65: hex(sig65), ownerSig: compact, ownerSigWords: [hex(r), hex(vs)], highS });
+  }
+  // Refused: the signature of session 0 over session 1's content, and session 0's with one field changed.
+  const s0 = sessions[0], s1 = sessions[1];
+  const invalid = [
+    { reason: 'signature_of_other_session', anchor: s1.anchor, ownerSig: s0.ownerSig },
+    { reason: 'content_changed_after_signing', anchor: { ...s0.anchor, merkleRoot: hex(rand32('anchor-forged-root')) }, ownerSig: s0.ownerSig },
+    { reason: 'parity_flipped', anchor: s0.anchor,
+      ownerSig: hex(concat(unhex(s0.ownerSigWords[0]), (() => { const v = unhex(s0.ownerSigWords[1]); v[0] ^= 0x80; return v; })())) },
+  ];
+  return { spec: 'SPEC.md §3 (v1.1 owner signatures)', chainId, verifyingContract: anchors, domainType: ANCHOR_DOMAIN_TYPE,
+    anchorType: ANCHOR_TYPE, typeHash: hex(typeHash), domainSeparator: hex(domainSeparator), count: sessions.length, sessions,
+    invalidCount: invalid.length, invalid };
+}
+
+// ---------- SPEC §3/§4 v1.1: payout plans (router leaves, period roots, proofs) ----------
+const payoutLeafOf = (router, period, to, amount) => keccak(keccak(addrWord(router), u256(period), addrWord(to), u256(amount)));
+
+function payoutPlanVectors() {
+  const routerV0 = randAddr('router-v0');
+  const routerKyc = randAddr('router-kyc');
+  const plans = [];
+  const sizes = [[2026, 1, 1], [2026, 2, 2], [2026, 3, 3], [2026, 4, 5], [2027, 12, 9]];
+  for (const [y, m, n] of sizes) {
+    const period = y * 12 + m - 1;
+    const payouts = [];
+    for (let i = 0; i < n; i++) {
+      const kycRouter = randInt('plan-router', 0, 2) === 0;
+      payouts.push({ router: kycRouter ? routerKyc : routerV0, to: randAddr('plan-to'),
+        amount: BigInt(randInt('plan-amount', 10, 5000)) * 1000000n + BigInt(randInt('plan-micro', 0, 999999)) });
+    }
+    payouts.sort((a, b) => cmp(unhex(a.to), unhex(b.to))); // by recipient as a 20-byte number
+    const leaves = payouts.map((p) => payoutLeafOf(p.router, period, p.to, p.amount));
+    const levels = levelsOf(leaves);
+    const root = levels.at(-1)[0];
+    const proofs = leaves.map((_, i) => proofOf(levels, i));
+    proofs.forEach((p, i) => { if (cmp(processProof(p, leaves[i]), root) !== 0) throw new Error('plan proof self-check'); });
+    const total = payouts.reduce((t, p) => t + p.amount, 0n);
+    plans.push({
+      year: y, month: m, period, root: hex(root), total: total.toString(),
+      payouts: payouts.map((p, i) => ({ router: p.router, to: p.to, toTron: tronOf(p.to), amount: p.amount.toString(),
+        payoutId: hex(keccak(abiStringUintAddr('lucid.payout.v1', period, p.to))), leaf: hex(leaves[i]),
+        proof: proofs[i].map(hex) })),
+    });
+  }
+  return { spec: 'SPEC.md §3 payout leaves, §4 plans', routerV0, routerKyc, count: plans.length, plans };
+}
+
 // ---------- output ----------
 const files = {
   'merkle.json': merkleVectors(),
   'task_proofs.json': taskProofVectors(),
   'kyc.json': kycVectors(),
   'payout_ids.json': payoutIdVectors(),
+  // v1.1 files come last so the older files keep their bytes (one shared random counter).
+  'anchors.json': anchorVectors(),
+  'payout_plans.json': payoutPlanVectors(),
 };
 const check = process.argv.includes('--check');
 let stale = 0;

@@ -86,7 +86,7 @@ mod tests {
     #[test]
     fn keystore_roundtrip_and_wrong_password() {
         let dir = tempfile::tempdir().unwrap();
-        let mut rng = rand::thread_rng();
+        let mut rng = rand08::thread_rng();
         let (s, name) =
             PrivateKeySigner::encrypt_keystore(dir.path(), &mut rng, [7u8; 32], "pw", None)
                 .unwrap();

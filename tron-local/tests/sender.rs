@@ -261,3 +261,49 @@ async fn retries_busy_nodes_and_treats_a_duplicate_as_submitted() {
     );
     assert_eq!(rig.balance(&rcpt).await, 7);
 }
+
+/// A journal whose storage is down.
+struct BrokenJournal;
+
+#[async_trait::async_trait]
+impl Journal for BrokenJournal {
+    async fn record_attempt(&mut self, _: &lucid_payout::SignedTx) -> Result<(), String> {
+        Err("disk full".into())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_broadcast_unless_journalled_and_a_foreign_prior_is_refused() {
+    let rig = Rig::start(true).await;
+    let payer = key("payer");
+    let owner = owner_of(&payer);
+    let rcpt = owner_of(&key("recipient"));
+    rig.mint(&owner, 100);
+    let sender = Sender::new(&rig.client, &payer, cfg());
+    let c = call(&rig, &owner, &rcpt, 9);
+    let e = sender.send(&c, &mut BrokenJournal, None).await.unwrap_err();
+    assert_eq!(e, SendError::Journal("disk full".into()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rig.balance(&rcpt).await, 0);
+
+    // A prior attempt of another call (or another account) is never driven for this one.
+    let other = sender
+        .build(&call(&rig, &owner, &rcpt, 10), 50_000_000)
+        .await
+        .unwrap();
+    let e = sender
+        .send(&c, &mut MemoryJournal::default(), Some(other))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, SendError::Tx(_)), "{e}");
+    let foreign = Sender::new(&rig.client, &key("someone"), cfg())
+        .build(&c, 50_000_000)
+        .await
+        .unwrap();
+    let e = sender
+        .send(&c, &mut MemoryJournal::default(), Some(foreign))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, SendError::Tx(_)), "{e}");
+    assert_eq!(rig.balance(&rcpt).await, 0);
+}

@@ -252,3 +252,55 @@ async fn hostile_input_gets_a_4xx_json_error_and_changes_nothing() {
         before
     );
 }
+
+#[test]
+fn refuses_to_start_without_an_answering_anvil_and_stops_cleanly_on_sigterm() {
+    let bin = env!("CARGO_BIN_EXE_lucid-tron-local");
+    let out = std::process::Command::new(bin)
+        .args(["--evm-rpc", "http://127.0.0.1:1", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not answer"), "{err}");
+    let out = std::process::Command::new(bin)
+        .args([
+            "--evm-rpc",
+            "http://127.0.0.1:1",
+            "--listen",
+            "not-an-address",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rig = rt.block_on(Rig::start(false));
+    let port = lucid_e2e::free_port();
+    let mut child = std::process::Command::new(bin)
+        .args([
+            "--evm-rpc",
+            &rig.anvil_url,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), format!("listening on 127.0.0.1:{port}"));
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    drop(rig);
+}

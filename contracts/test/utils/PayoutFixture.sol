@@ -18,8 +18,10 @@ abstract contract PayoutFixture is Test {
     uint32 internal constant PERIOD = 2026 * 12 + 1 - 1; // January 2026
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 internal constant KYC_TYPEHASH = keccak256("KycAttestation(address to,bytes32 kycHash,uint64 expiry)");
-    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    bytes32 internal constant KYC_TYPEHASH =
+        keccak256("KycAttestation(address to,bytes32 kycHash,uint64 expiry)");
+    uint256 internal constant SECP256K1_N =
+        0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
 
     address internal admin = makeAddr("admin");
     address internal treasurer = makeAddr("treasurer");
@@ -59,7 +61,11 @@ abstract contract PayoutFixture is Test {
         IPayoutRouter(router).fund(amount);
     }
 
-    function _leaf(address router, uint32 period, address to, uint256 amount) internal pure returns (bytes32) {
+    function _leaf(address router, uint32 period, address to, uint256 amount)
+        internal
+        pure
+        returns (bytes32)
+    {
         return keccak256(bytes.concat(keccak256(abi.encode(router, period, to, amount))));
     }
 
@@ -86,7 +92,10 @@ abstract contract PayoutFixture is Test {
     }
 
     /// @dev A plan with one payout per (router, to, amount) triple given as three parallel arrays of length 1-3.
-    function _plan3(address r0, address t0, uint256 a0, address r1, address t1, uint256 a1) internal returns (bytes32) {
+    function _plan3(address r0, address t0, uint256 a0, address r1, address t1, uint256 a1)
+        internal
+        returns (bytes32)
+    {
         address[] memory rs = new address[](2);
         address[] memory ts = new address[](2);
         uint256[] memory am = new uint256[](2);
@@ -102,9 +111,14 @@ abstract contract PayoutFixture is Test {
         return keccak256(abi.encode("lucid.payout.v1", period, to));
     }
 
-    function _digest(address router, address to, bytes32 kycHash, uint64 expiry) internal view returns (bytes32) {
-        bytes32 domain =
-            keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("LucidPayoutKYC"), keccak256("1"), block.chainid, router));
+    function _digest(address router, address to, bytes32 kycHash, uint64 expiry)
+        internal
+        view
+        returns (bytes32)
+    {
+        bytes32 domain = keccak256(
+            abi.encode(DOMAIN_TYPEHASH, keccak256("LucidPayoutKYC"), keccak256("1"), block.chainid, router)
+        );
         bytes32 structHash = keccak256(abi.encode(KYC_TYPEHASH, to, kycHash, expiry));
         return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
     }
@@ -115,7 +129,11 @@ abstract contract PayoutFixture is Test {
     }
 
     /// @dev An EOA attestation for the default KYC router.
-    function _attest(uint256 key, address to, bytes32 kycHash, uint64 expiry) internal view returns (bytes memory) {
+    function _attest(uint256 key, address to, bytes32 kycHash, uint64 expiry)
+        internal
+        view
+        returns (bytes memory)
+    {
         return _sign(key, _digest(address(kyc), to, kycHash, expiry));
     }
 

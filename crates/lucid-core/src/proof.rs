@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use alloy_primitives::{Address, B256, U256, hex, keccak256};
-use alloy_sol_types::{Eip712Domain, SolStruct};
+use alloy_sol_types::Eip712Domain;
 use k256::ecdsa::{RecoveryId, Signature, SigningKey};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,9 @@ pub mod eip712 {
         }
     }
 }
+
+/// The EIP-712 type string of task proofs (SPEC §4).
+pub const TASK_PROOF_TYPE: &str = "TaskProof(address nodeId,uint64 slot,uint8 kind,bytes32 sessionId,uint64 amount,uint32 chunkIndex,bytes32 digest)";
 
 /// EIP-712 domain name of task proofs.
 pub const DOMAIN_NAME: &str = "LucidPoOT";
@@ -213,9 +216,22 @@ impl TaskProof {
         }
     }
 
-    /// EIP-712 `hashStruct`.
+    /// EIP-712 `hashStruct`: `keccak256(typeHash ‖ abi.encode(fields))`, with the type hash
+    /// computed once (equal to alloy's `eip712_hash_struct`, which rebuilds the type string and
+    /// hashes it on every call).
     pub fn struct_hash(&self) -> B256 {
-        self.to_sol().eip712_hash_struct()
+        static TYPE_HASH: std::sync::LazyLock<B256> =
+            std::sync::LazyLock::new(|| keccak256(TASK_PROOF_TYPE.as_bytes()));
+        let mut buf = [0u8; 8 * 32];
+        buf[..32].copy_from_slice(TYPE_HASH.as_slice());
+        buf[32 + 12..64].copy_from_slice(self.node_id.as_slice());
+        buf[96 - 8..96].copy_from_slice(&self.slot.to_be_bytes());
+        buf[127] = self.kind as u8;
+        buf[128..160].copy_from_slice(self.session_id.to_bytes32().as_slice());
+        buf[192 - 8..192].copy_from_slice(&self.amount.to_be_bytes());
+        buf[224 - 4..224].copy_from_slice(&self.chunk_index.to_be_bytes());
+        buf[224..].copy_from_slice(self.digest.as_slice());
+        keccak256(buf)
     }
 
     /// Checks that every field the kind does not use is zero.
@@ -515,6 +531,7 @@ impl ProofCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_sol_types::SolStruct;
 
     fn key(i: u8) -> SigningKey {
         let mut b = [0u8; 32];
@@ -644,6 +661,26 @@ mod tests {
         // n/2 really is floor(n / 2).
         let n = alloy_primitives::U256::from_be_bytes(CURVE_N);
         assert_eq!(alloy_primitives::U256::from_be_bytes(CURVE_HALF_N), n >> 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn struct_hash_matches_alloy(node in proptest::prelude::any::<[u8; 20]>(), slot in proptest::prelude::any::<u64>(),
+                                     kind in 0u8..4, sid in proptest::prelude::any::<u128>(), amount in proptest::prelude::any::<u64>(),
+                                     chunk in proptest::prelude::any::<u32>(), digest in proptest::prelude::any::<[u8; 32]>()) {
+            let p = TaskProof {
+                node_id: Address::from(node),
+                slot,
+                kind: ProofKind::from_u8(kind).expect("kind"),
+                session_id: SessionId(uuid::Uuid::from_u128(sid)),
+                amount,
+                chunk_index: chunk,
+                digest: B256::from(digest),
+            };
+            proptest::prop_assert_eq!(p.struct_hash(), p.to_sol().eip712_hash_struct());
+            let c = ProofCodec::new(slot);
+            proptest::prop_assert_eq!(c.signing_hash(&p), p.to_sol().eip712_signing_hash(c.domain()));
+        }
     }
 
     #[test]

@@ -145,3 +145,83 @@ fn task_proof_vectors() {
         assert_eq!(got, Err(want), "{json}");
     }
 }
+
+fn anchor_of(a: &Value) -> SessionAnchor {
+    let num = |v: &Value| -> u64 {
+        v.as_u64()
+            .unwrap_or_else(|| v.as_str().unwrap().parse().unwrap())
+    };
+    SessionAnchor {
+        sessionId: b256(&a["sessionId"]),
+        manifestHash: b256(&a["manifestHash"]),
+        merkleRoot: b256(&a["merkleRoot"]),
+        owner: a["owner"].as_str().unwrap().parse().unwrap(),
+        startedAt: num(&a["startedAt"]),
+        chunkCount: u32::try_from(num(&a["chunkCount"])).unwrap(),
+    }
+}
+
+/// tests/vectors/anchors.json: the owner's EIP-712 signature of a session anchor (SPEC §3 v1.1).
+#[test]
+fn anchor_signature_vectors() {
+    use lucid_core::anchor::{self, AnchorSigError, CompactSignature};
+    let v = load("anchors.json");
+    let chain_id = v["chainId"].as_u64().unwrap();
+    let contract: Address = v["verifyingContract"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        v["anchorType"].as_str().unwrap(),
+        anchor::SESSION_ANCHOR_TYPE
+    );
+    assert_eq!(
+        anchor::domain(chain_id, contract).separator(),
+        b256(&v["domainSeparator"])
+    );
+    let sessions = v["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len() as u64, v["count"].as_u64().unwrap());
+    for s in sessions {
+        let a = anchor_of(&s["anchor"]);
+        assert_eq!(a.eip712_type_hash(), b256(&v["typeHash"]));
+        assert_eq!(a.digest(), b256(&s["digest"]), "digest");
+        assert_eq!(a.eip712_hash_struct(), b256(&s["structHash"]), "structHash");
+        let h = anchor::signing_hash(&a, chain_id, contract);
+        assert_eq!(h, b256(&s["signingHash"]), "signingHash");
+        let key = SigningKey::from_slice(&hex::decode(s["privateKey"].as_str().unwrap()).unwrap())
+            .unwrap();
+        assert_eq!(anchor::owner_of(&key), a.owner);
+        // signing here gives the vector's signature byte for byte (RFC 6979, low s)
+        let sig = anchor::sign(&key, &a, chain_id, contract).unwrap();
+        assert_eq!(
+            sig.to_hex(),
+            s["ownerSig"].as_str().unwrap(),
+            "compact form"
+        );
+        let words = s["ownerSigWords"].as_array().unwrap();
+        assert_eq!(sig.words(), [b256(&words[0]), b256(&words[1])]);
+        let parsed: CompactSignature = s["ownerSig"].as_str().unwrap().parse().unwrap();
+        anchor::verify(&a, chain_id, contract, &parsed).unwrap();
+        // the 65-byte form converts to the same compact signature
+        let sig65: [u8; 65] = hex::decode(s["sig65"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(CompactSignature::from_rsv(&sig65).unwrap(), parsed);
+        // the high-s twin is refused in either form
+        let mut twin = [0u8; 65];
+        twin[..32].copy_from_slice(b256(&s["highS"]["r"]).as_slice());
+        twin[32..64].copy_from_slice(b256(&s["highS"]["s"]).as_slice());
+        twin[64] = u8::try_from(s["highS"]["v"].as_u64().unwrap()).unwrap();
+        assert_eq!(
+            CompactSignature::from_rsv(&twin),
+            Err(AnchorSigError::HighS)
+        );
+    }
+    for bad in v["invalid"].as_array().unwrap() {
+        let a = anchor_of(&bad["anchor"]);
+        let sig: CompactSignature = bad["ownerSig"].as_str().unwrap().parse().unwrap();
+        assert!(
+            anchor::verify(&a, chain_id, contract, &sig).is_err(),
+            "{} accepted",
+            bad["reason"]
+        );
+    }
+}

@@ -131,7 +131,7 @@ impl PayoutPlan {
         if payouts.is_empty() {
             return Err(PlanError::Empty);
         }
-        payouts.sort_by(|a, b| a.to.cmp(&b.to));
+        payouts.sort_by_key(|p| p.to);
         let mut total = U256::ZERO;
         for (i, p) in payouts.iter().enumerate() {
             if p.to == Address::ZERO {

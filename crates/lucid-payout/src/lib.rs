@@ -6,6 +6,7 @@
 //! drives one payout transaction to a solidified receipt without ever paying twice.
 
 pub mod api;
+pub mod calls;
 pub mod leaf;
 pub mod proto;
 pub mod revert;

@@ -1,4 +1,5 @@
-//! Events/s written in 1,000-event block ranges with their checkpoint.
+//! Events/s written in 1,000-event block ranges with their checkpoint: plain events, and
+//! anchoring transactions (`SessionRegistered` + `SlotAnchored`, each deriving state).
 //!
 //! `cargo bench -p lucid-store --bench store_bench` — SQLite always; MongoDB when `MONGODB_URI`
 //! is set, or against the SecantusDB *test server* (`<repo>/.venv/bin/secantusd-py`, or
@@ -12,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use alloy_primitives::{Address, B256, U256};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lucid_core::models::{ChainEvent, Checkpoint};
 use lucid_store::mongo::{MongoOptions, MongoStore};
@@ -22,35 +24,57 @@ use serde_json::json;
 const RANGE_EVENTS: u64 = 1_000;
 const EVENTS_PER_BLOCK: u64 = 10;
 
-fn range(chain: u64, n: u64) -> BlockRange {
+fn h32(n: u64) -> B256 {
+    B256::from(U256::from(n))
+}
+
+/// Range `n` of 1,000 events. `anchoring`: each block is one anchoring transaction of 9
+/// `SessionRegistered` and its `SlotAnchored` (every event derives a row and a session
+/// document); otherwise `ChunkAnchored` events, which derive nothing.
+fn range(chain: u64, n: u64, anchoring: bool) -> BlockRange {
     let first = n * (RANGE_EVENTS / EVENTS_PER_BLOCK);
     let mut events = Vec::with_capacity(RANGE_EVENTS as usize);
     for i in 0..RANGE_EVENTS {
         let block = first + i / EVENTS_PER_BLOCK;
         let log = i % EVENTS_PER_BLOCK;
-        let tx = format!("0x{:064x}", block * 16 + log / 4);
+        let tx = h32(block * 16 + if anchoring { 0 } else { log / 4 });
+        let session = format!("0x{:032x}{}", n * RANGE_EVENTS + i, "0".repeat(32));
+        let (name, args) = match (anchoring, log) {
+            (false, _) => (
+                "ChunkAnchored",
+                json!({"sessionId": session, "index": log, "submitter": format!("0x{:040x}", 7),
+                       "chunkHash": format!("0x{:064x}", i + 7)}),
+            ),
+            (true, 9) => (
+                "SlotAnchored",
+                json!({"slot": block, "submitter": format!("0x{:040x}", 7), "count": 9}),
+            ),
+            (true, _) => (
+                "SessionRegistered",
+                json!({"sessionId": session, "owner": format!("0x{:040x}", 5), "slot": block,
+                       "manifestHash": format!("0x{:064x}", i + 1), "merkleRoot": format!("0x{:064x}", i + 2),
+                       "startedAt": 1_700_000_000u64 + i, "chunkCount": 4}),
+            ),
+        };
         events.push(ChainEvent {
             id: ChainEvent::make_id(chain, &tx, log),
             chain_id: chain,
-            address: format!("0x{:040x}", 0xa1),
-            event: "ChunkAnchored".into(),
+            address: Address::repeat_byte(0xa1),
+            event: name.into(),
             block_number: block,
-            block_hash: format!("0x{block:064x}"),
+            block_hash: h32(block),
+            block_time: 1_704_067_200 + block * 2,
             tx_hash: tx,
             log_index: log,
-            args: json!({
-                "sessionId": format!("0x{:032x}{}", block, "0".repeat(32)),
-                "index": log,
-                "chunkHash": format!("0x{:064x}", i + 7),
-            }),
+            args,
         });
     }
     let last = first + RANGE_EVENTS / EVENTS_PER_BLOCK - 1;
-    BlockRange::events(
+    BlockRange::new(
         Checkpoint {
             chain_id: chain,
             block_number: last,
-            block_hash: format!("0x{last:064x}"),
+            block_hash: h32(last),
         },
         events,
     )
@@ -68,20 +92,23 @@ fn bench_store(
     g.sampling_mode(criterion::SamplingMode::Flat);
     g.warm_up_time(Duration::from_millis(500));
     g.measurement_time(Duration::from_secs(3));
-    let mut n = 0;
-    g.bench_function(label, |b| {
-        b.iter_custom(|iters| {
-            let ranges: Vec<BlockRange> = (0..iters).map(|i| range(1, n + i)).collect();
-            n += iters;
-            let t = Instant::now();
-            rt.block_on(async {
-                for r in &ranges {
-                    store.write_block_range(r).await.unwrap();
-                }
-            });
-            t.elapsed()
-        })
-    });
+    for (chain, anchoring, kind) in [(1, false, "plain"), (2, true, "anchoring")] {
+        let mut n = 0;
+        g.bench_function(format!("{label}_{kind}"), |b| {
+            b.iter_custom(|iters| {
+                let ranges: Vec<BlockRange> =
+                    (0..iters).map(|i| range(chain, n + i, anchoring)).collect();
+                n += iters;
+                let t = Instant::now();
+                rt.block_on(async {
+                    for r in &ranges {
+                        store.write_block_range(r).await.unwrap();
+                    }
+                });
+                t.elapsed()
+            })
+        });
+    }
     g.finish();
 }
 

@@ -45,7 +45,9 @@ const SESSIONS: Table = Table {
         ("manifest_hash", Text),
         ("merkle_root", Text),
         ("chunk_count", Int),
+        ("owner_sig", Text),
         ("status", Text),
+        ("received_at", Int),
         ("slot", Int),
         ("anchor_txid", Text),
         ("block_number", Int),
@@ -61,7 +63,6 @@ const CHUNKS: Table = Table {
         ("idx", Int),
         ("chunk_hash", Text),
         ("size", Int),
-        ("storers", Json),
     ],
 };
 const EVENTS: Table = Table {
@@ -73,6 +74,7 @@ const EVENTS: Table = Table {
         ("event", Text),
         ("block_number", Int),
         ("block_hash", Text),
+        ("block_time", Int),
         ("tx_hash", Text),
         ("log_index", Int),
         ("args", Json),
@@ -105,6 +107,21 @@ const WORK_TALLY: Table = Table {
         ("eligible", Bool),
     ],
 };
+const EPOCHS: Table = Table {
+    name: "epochs",
+    cols: &[
+        ("_id", Int),
+        ("epoch", Int),
+        ("seed", Text),
+        ("seed_block", Int),
+        ("params_hash", Text),
+        ("members", Json),
+        ("rows", Json),
+        ("tally_hash", Text),
+        ("frozen_at", Int),
+        ("frozen_by", Text),
+    ],
+};
 const LEADER_SCHEDULE: Table = Table {
     name: "leader_schedule",
     cols: &[
@@ -114,7 +131,22 @@ const LEADER_SCHEDULE: Table = Table {
         ("primary", Text),
         ("fallbacks", Json),
         ("planReason", Text),
-        ("result", Json),
+    ],
+};
+const PERIODS: Table = Table {
+    name: "periods",
+    cols: &[
+        ("_id", Int),
+        ("period", Int),
+        ("pool", Text),
+        ("inputs_hash", Text),
+        ("members", Json),
+        ("min_payout", Text),
+        ("max_v0", Text),
+        ("max_kyc", Text),
+        ("root", Text),
+        ("total", Text),
+        ("planned_at", Int),
     ],
 };
 const PAYOUTS: Table = Table {
@@ -122,22 +154,105 @@ const PAYOUTS: Table = Table {
     cols: &[
         ("_id", Text),
         ("period", Int),
+        ("node_id", Text),
         ("to_tron", Text),
         ("to_evm", Text),
+        ("credits", Int),
+        ("carry_in", Text),
+        ("gross", Text),
         ("amount", Text),
+        ("carry_out", Text),
         ("router", Text),
+        ("leaf", Text),
+        ("proof", Json),
+        ("kyc_hash", Text),
+        ("kyc_expiry", Int),
+        ("kyc_sig", Text),
         ("status", Text),
         ("txid", Text),
         ("created_at", Int),
+    ],
+};
+const PAYOUT_ADDRESSES: Table = Table {
+    name: "payout_addresses",
+    cols: &[
+        ("_id", Text),
+        ("node_id", Text),
+        ("recipient", Text),
+        ("valid_from", Int),
+        ("sig", Text),
     ],
 };
 const CHECKPOINTS: Table = Table {
     name: "checkpoints",
     cols: &[("_id", Int), ("block_number", Int), ("block_hash", Text)],
 };
+const ANCHORINGS: Table = Table {
+    name: "session_anchorings",
+    cols: &[
+        ("_id", Text),
+        ("chain_id", Int),
+        ("block_number", Int),
+        ("log_index", Int),
+        ("block_hash", Text),
+        ("tx_hash", Text),
+        ("session_id", Text),
+        ("owner_addr", Text),
+        ("slot", Int),
+        ("manifest_hash", Text),
+        ("merkle_root", Text),
+        ("started_at", Int),
+        ("chunk_count", Int),
+    ],
+};
+const STORERS: Table = Table {
+    name: "chunk_storers",
+    cols: &[
+        ("_id", Text),
+        ("chain_id", Int),
+        ("block_number", Int),
+        ("log_index", Int),
+        ("session_id", Text),
+        ("idx", Int),
+        ("storer", Text),
+        ("chunk_hash", Text),
+        ("size", Int),
+    ],
+};
+const CLAIMS: Table = Table {
+    name: "slot_claims",
+    cols: &[
+        ("_id", Text),
+        ("chain_id", Int),
+        ("block_number", Int),
+        ("log_index", Int),
+        ("slot", Int),
+        ("submitter", Text),
+        ("tx_hash", Text),
+        ("block_time", Int),
+    ],
+};
+const PAYMENTS: Table = Table {
+    name: "payout_payments",
+    cols: &[
+        ("_id", Text),
+        ("chain_id", Int),
+        ("block_number", Int),
+        ("log_index", Int),
+        ("payout_id", Text),
+        ("to", Text),
+        ("amount", Text),
+        ("period", Int),
+        ("kyc_hash", Text),
+        ("tx_hash", Text),
+        ("block_time", Int),
+    ],
+};
+/// The derived-state tables, deleted by block on rollback.
+const DERIVED: [&Table; 4] = [&ANCHORINGS, &STORERS, &CLAIMS, &PAYMENTS];
 
-/// Rows per multi-row INSERT statement (at most 12 columns × 100 = 1200 bound parameters, far
-/// below SQLite's limit of 32766).
+/// Rows per multi-row INSERT statement (at most 19 columns (payouts) × 100 = 1900 bound
+/// parameters, far below SQLite's limit of 32766).
 const ROWS_PER_STMT: usize = 100;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -163,7 +278,7 @@ impl Table {
         let one = format!("({})", vec!["?"; self.cols.len()].join(", "));
         let values = vec![one; rows].join(", ");
         let tail = match on {
-            OnConflict::Ignore => "ON CONFLICT(\"_id\") DO NOTHING".to_owned(),
+            OnConflict::Ignore => "ON CONFLICT DO NOTHING".to_owned(),
             OnConflict::Replace => format!(
                 "ON CONFLICT(\"_id\") DO UPDATE SET {}",
                 self.cols
@@ -333,6 +448,34 @@ pub struct SqliteStore {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+type Q<'a> = sqlx::query::Query<'a, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Rows of `t` selected with `tail` (WHERE/ORDER BY…) and its bound values.
+async fn select<T: DeserializeOwned>(
+    conn: &mut SqliteConnection,
+    t: &Table,
+    q: Q<'_>,
+) -> Result<Vec<T>> {
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| from_row(t, r)).collect()
+}
+
+fn sel(t: &Table, tail: &str) -> Q<'static> {
+    sqlx::query(AssertSqlSafe(t.select(tail)))
+}
+
+async fn one<T: DeserializeOwned>(
+    conn: &mut SqliteConnection,
+    t: &Table,
+    q: Q<'_>,
+) -> Result<Option<T>> {
+    Ok(select(conn, t, q).await?.pop())
+}
+
+fn json_list<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
 impl SqliteStore {
     /// `sqlite://PATH` (relative or absolute; `sqlite:///abs/path` also accepted). The file is
     /// created when missing. `sqlite::memory:` (or `sqlite://:memory:`) is a private in-memory
@@ -405,70 +548,96 @@ impl SqliteStore {
             .collect()
     }
 
-    async fn put<T: Serialize + Sync>(&self, t: &Table, items: &[T]) -> Result<()> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        insert_rows(&mut tx, t, items, OnConflict::Replace).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn fetch_all<T: DeserializeOwned>(
-        &self,
-        t: &Table,
-        q: sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments>,
-    ) -> Result<Vec<T>> {
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(|r| from_row(t, r)).collect()
-    }
-
-    fn take_fault(&self) -> Option<Fault> {
-        self.fault.lock().ok().and_then(|mut f| f.take())
-    }
-}
-
-/// `ChunkStored`: creates the chunk if unknown, else appends the storer unless present (the
-/// order of `$addToSet` in MongoDB) — one upsert per storer.
-async fn add_storers(conn: &mut SqliteConnection, storers: &[ChunkStorer]) -> Result<()> {
-    for s in storers {
-        let id = Chunk::make_id(&s.session_id, s.idx);
-        sqlx::query(
-            "INSERT INTO chunks (\"_id\", session_id, idx, chunk_hash, size, storers) \
-             VALUES (?, ?, ?, ?, ?, json_array(?)) \
-             ON CONFLICT(\"_id\") DO UPDATE SET storers = CASE \
-               WHEN EXISTS (SELECT 1 FROM json_each(COALESCE(chunks.storers, '[]')) \
-                            WHERE value = json_extract(excluded.storers, '$[0]')) \
-               THEN chunks.storers \
-               ELSE json_insert(COALESCE(chunks.storers, '[]'), '$[#]', \
-                                json_extract(excluded.storers, '$[0]')) END",
-        )
-        .bind(&id)
-        .bind(&s.session_id)
-        .bind(i64::from(s.idx))
-        .bind(&s.chunk_hash)
-        .bind(i64_of("chunks", &id, "size", s.size)?)
-        .bind(&s.storer)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| map_write_err(&CHUNKS, e))?;
-    }
-    Ok(())
-}
-
-async fn set_slot_results(conn: &mut SqliteConnection, results: &[SlotOutcome]) -> Result<()> {
-    for r in results {
-        let slot = i64_of("leader_schedule", &r.slot.to_string(), "slot", r.slot)?;
-        let json =
-            serde_json::to_string(&r.result).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        sqlx::query("UPDATE leader_schedule SET result = ? WHERE \"_id\" = ?")
-            .bind(json)
-            .bind(slot)
-            .execute(&mut *conn)
+    /// Index names of a table (tests: schema checks).
+    #[doc(hidden)]
+    pub async fn index_names(&self, table: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT name FROM pragma_index_list(?)")
+            .bind(table.to_owned())
+            .fetch_all(&self.pool)
             .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    async fn read<T: DeserializeOwned>(&self, t: &Table, q: Q<'_>) -> Result<Vec<T>> {
+        let mut conn = self.pool.acquire().await?;
+        select(&mut conn, t, q).await
+    }
+
+    async fn read_one<T: DeserializeOwned>(&self, t: &Table, q: Q<'_>) -> Result<Option<T>> {
+        Ok(self.read(t, q).await?.pop())
+    }
+
+    fn take_fault(&self, want: Fault) -> bool {
+        match self.fault.lock() {
+            Ok(mut f) if *f == Some(want) => {
+                *f = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Events and their derived rows; the sessions whose anchorings changed are recomputed.
+async fn apply_events(conn: &mut SqliteConnection, events: &[ChainEvent]) -> Result<()> {
+    let d = derive_rows(events)?;
+    insert_rows(conn, &EVENTS, events, OnConflict::Replace).await?;
+    insert_rows(conn, &ANCHORINGS, &d.anchorings, OnConflict::Ignore).await?;
+    insert_rows(conn, &STORERS, &d.storers, OnConflict::Ignore).await?;
+    insert_rows(conn, &CLAIMS, &d.claims, OnConflict::Ignore).await?;
+    insert_rows(conn, &PAYMENTS, &d.payments, OnConflict::Ignore).await?;
+    for id in d.session_ids() {
+        refresh_session(conn, &id, None).await?;
     }
     Ok(())
+}
+
+/// Recomputes a session's document from its anchorings, leaving out those of blocks
+/// `>= from` of chain `chain` when `exclude` is `(chain, from)`. Returns whether it changed.
+async fn refresh_session(
+    conn: &mut SqliteConnection,
+    id: &str,
+    exclude: Option<(i64, i64)>,
+) -> Result<bool> {
+    let cur: Option<Session> = one(
+        conn,
+        &SESSIONS,
+        sel(&SESSIONS, "WHERE \"_id\" = ?").bind(id.to_owned()),
+    )
+    .await?;
+    let (ex_chain, ex_from) = exclude.unwrap_or((-1, i64::MAX));
+    let anchorings: Vec<AnchoringRow> = select(
+        conn,
+        &ANCHORINGS,
+        sel(
+            &ANCHORINGS,
+            "WHERE session_id = ? AND NOT (chain_id = ? AND block_number >= ?)",
+        )
+        .bind(id.to_owned())
+        .bind(ex_chain)
+        .bind(ex_from),
+    )
+    .await?;
+    match recompute_session(id, cur.as_ref(), &anchorings) {
+        SessionWrite::Keep => Ok(false),
+        SessionWrite::Put(s) => {
+            insert_rows(conn, &SESSIONS, &[*s], OnConflict::Replace).await?;
+            Ok(true)
+        }
+        SessionWrite::Delete => {
+            sqlx::query("DELETE FROM sessions WHERE \"_id\" = ?")
+                .bind(id.to_owned())
+                .execute(&mut *conn)
+                .await?;
+            Ok(true)
+        }
+    }
 }
 
 async fn set_checkpoint(conn: &mut SqliteConnection, cp: &Checkpoint) -> Result<()> {
@@ -482,57 +651,65 @@ async fn set_checkpoint(conn: &mut SqliteConnection, cp: &Checkpoint) -> Result<
     Ok(())
 }
 
+/// Payment rows of the given payout ids.
+async fn payments_of(conn: &mut SqliteConnection, ids: &[B256]) -> Result<Vec<PaymentRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = ids.iter().map(hex_of).collect();
+    select(
+        conn,
+        &PAYMENTS,
+        sel(
+            &PAYMENTS,
+            "WHERE payout_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(json_list(&list)?),
+    )
+    .await
+}
+
+async fn with_payments(conn: &mut SqliteConnection, mut v: Vec<Payout>) -> Result<Vec<Payout>> {
+    let ids: Vec<B256> = v.iter().map(|p| p.id).collect();
+    let pays = payments_of(conn, &ids).await?;
+    apply_payments(&mut v, &pays);
+    Ok(v)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
 
-    async fn put_sessions(&self, sessions: &[Session]) -> Result<()> {
-        self.put(&SESSIONS, sessions).await
-    }
-    async fn put_chunks(&self, chunks: &[Chunk]) -> Result<()> {
-        self.put(&CHUNKS, chunks).await
-    }
-    async fn put_proofs(&self, proofs: &[TaskProof]) -> Result<ProofBatchOutcome> {
-        if proofs.is_empty() {
-            return Ok(ProofBatchOutcome::default());
-        }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let inserted = insert_rows(&mut tx, &TASK_PROOFS, proofs, OnConflict::Ignore).await?;
-        tx.commit().await?;
-        Ok(ProofBatchOutcome {
-            inserted,
-            duplicates: proofs.len() as u64 - inserted,
-        })
-    }
-    async fn put_tally(&self, rows: &[WorkTally]) -> Result<()> {
-        self.put(&WORK_TALLY, rows).await
-    }
-    async fn put_schedule(&self, slots: &[LeaderSlot]) -> Result<()> {
-        self.put(&LEADER_SCHEDULE, slots).await
-    }
-    async fn put_payouts(&self, payouts: &[Payout]) -> Result<()> {
-        self.put(&PAYOUTS, payouts).await
-    }
-    async fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()> {
-        self.put(&CHECKPOINTS, std::slice::from_ref(checkpoint))
-            .await
-    }
-
     async fn write_block_range(&self, range: &BlockRange) -> Result<()> {
-        let fault = self.take_fault();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        insert_rows(&mut tx, &EVENTS, &range.events, OnConflict::Replace).await?;
-        insert_rows(&mut tx, &SESSIONS, &range.sessions, OnConflict::Replace).await?;
-        add_storers(&mut tx, &range.chunk_storers).await?;
-        set_slot_results(&mut tx, &range.slot_results).await?;
-        insert_rows(&mut tx, &PAYOUTS, &range.payouts, OnConflict::Replace).await?;
-        if let Some(f) = fault {
+        if range
+            .events
+            .iter()
+            .any(|e| e.chain_id != range.checkpoint.chain_id)
+        {
+            return Err(StoreError::Invalid(
+                "a block range holds events of its checkpoint's chain only".into(),
+            ));
+        }
+        let fault = self.take_fault(Fault::BeforeCheckpoint);
+        let mut tx = self.begin().await?;
+        apply_events(&mut tx, &range.events).await?;
+        if fault {
             // dropping `tx` rolls back: the crash leaves nothing behind
-            return Err(StoreError::Injected(f));
+            return Err(StoreError::Injected(Fault::BeforeCheckpoint));
         }
         set_checkpoint(&mut tx, &range.checkpoint).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_events(&self, events: &[ChainEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        apply_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -546,70 +723,43 @@ impl Store for SqliteStore {
         check_rollback_args(chain_id, from_block, checkpoint)?;
         let chain = i64_of("events", "-", "chain_id", chain_id)?;
         let from = sat(from_block);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        // the removed events themselves tell what to undo: one DELETE … RETURNING, no SELECT first
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM events WHERE chain_id = ? AND block_number >= ? RETURNING {}",
-            EVENTS.col_list()
-        )))
+        let fault = self.take_fault(Fault::MidRollback);
+        let mut tx = self.begin().await?;
+        let mut rep = RollbackReport::default();
+        let affected: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT session_id FROM session_anchorings \
+             WHERE chain_id = ? AND block_number >= ?",
+        )
         .bind(chain)
         .bind(from)
         .fetch_all(&mut *tx)
         .await?;
-        let events = rows
-            .iter()
-            .map(|r| from_row::<ChainEvent>(&EVENTS, r))
-            .collect::<Result<Vec<_>>>()?;
-        let d = derive_rollback(&events);
-        let mut rep = RollbackReport {
-            events_deleted: events.len() as u64,
-            ..Default::default()
-        };
-        // one statement per derived collection: the tx hashes are bound as one JSON array
-        let txs =
-            serde_json::to_string(&d.tx_hashes).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        rep.sessions_reset = sqlx::query(
-            "UPDATE sessions SET status = 'pending', slot = NULL, anchor_txid = NULL, \
-             block_number = NULL, block_hash = NULL, gas_used = NULL \
-             WHERE anchor_txid IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&txs)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        rep.slot_results_cleared = sqlx::query(
-            "UPDATE leader_schedule SET result = NULL \
-             WHERE result IS NOT NULL AND json_valid(result) \
-             AND json_extract(result, '$.txid') IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&txs)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        rep.payouts_reset = sqlx::query(
-            "UPDATE payouts SET status = 'sent' \
-             WHERE status = 'paid' AND txid IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&txs)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        for (chunk_id, storers) in &d.storers {
-            for s in storers {
-                rep.storers_removed += sqlx::query(
-                    "UPDATE chunks SET storers = (SELECT json_group_array(value) FROM \
-                     json_each(chunks.storers) WHERE value != ?) \
-                     WHERE \"_id\" = ? AND json_valid(storers) AND \
-                     EXISTS (SELECT 1 FROM json_each(chunks.storers) WHERE value = ?)",
-                )
-                .bind(s)
-                .bind(chunk_id)
-                .bind(s)
+        for id in &affected {
+            if refresh_session(&mut tx, id, Some((chain, from))).await? {
+                rep.sessions_changed += 1;
+            }
+        }
+        for t in DERIVED {
+            rep.derived_deleted += sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {} WHERE chain_id = ? AND block_number >= ?",
+                t.name
+            )))
+            .bind(chain)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        if fault {
+            return Err(StoreError::Injected(Fault::MidRollback));
+        }
+        rep.events_deleted =
+            sqlx::query("DELETE FROM events WHERE chain_id = ? AND block_number >= ?")
+                .bind(chain)
+                .bind(from)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            }
-        }
         match checkpoint {
             Some(cp) => set_checkpoint(&mut tx, cp).await?,
             None => {
@@ -623,125 +773,549 @@ impl Store for SqliteStore {
         Ok(rep)
     }
 
-    async fn session(&self, id: &str) -> Result<Option<Session>> {
-        let q =
-            sqlx::query(AssertSqlSafe(SESSIONS.select("WHERE \"_id\" = ?"))).bind(id.to_owned());
-        Ok(self.fetch_all(&SESSIONS, q).await?.pop())
-    }
-
-    async fn sessions_by_owner(
-        &self,
-        owner: &str,
-        status: Option<SessionStatus>,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Session>> {
-        let limit = limit.max(1);
-        let mut tail = String::from("WHERE owner_addr = ?");
-        if status.is_some() {
-            tail.push_str(" AND status = ?");
-        }
-        let cur = cursor.map(decode_cursor).transpose()?;
-        if cur.is_some() {
-            tail.push_str(" AND (started_at < ? OR (started_at = ? AND \"_id\" < ?))");
-        }
-        tail.push_str(" ORDER BY started_at DESC, \"_id\" DESC LIMIT ?");
-        let mut q = sqlx::query(AssertSqlSafe(SESSIONS.select(&tail))).bind(owner.to_owned());
-        if let Some(s) = status {
-            q = q.bind(s.as_str());
-        }
-        if let Some((t, id)) = cur {
-            q = q.bind(t).bind(t).bind(id);
-        }
-        q = q.bind(i64::from(limit) + 1);
-        let items: Vec<Session> = self.fetch_all(&SESSIONS, q).await?;
-        Ok(Page::from_overfetch(items, limit))
-    }
-
-    async fn chunks_of_session(&self, session_id: &str) -> Result<Vec<Chunk>> {
-        let q = sqlx::query(AssertSqlSafe(
-            CHUNKS.select("WHERE session_id = ? ORDER BY idx"),
-        ))
-        .bind(session_id.to_owned());
-        self.fetch_all(&CHUNKS, q).await
-    }
-
-    async fn events(&self, eq: &EventQuery) -> Result<Vec<ChainEvent>> {
-        let from = sat(eq.from_block);
-        let to = sat(eq.to_block);
-        let q = match eq.chain_id {
-            Some(c) => sqlx::query(AssertSqlSafe(EVENTS.select(
-                "WHERE chain_id = ? AND event = ? AND block_number BETWEEN ? AND ? \
-                 ORDER BY chain_id, block_number, log_index",
-            )))
-            .bind(i64_of("events", "-", "chain_id", c)?),
-            None => sqlx::query(AssertSqlSafe(EVENTS.select(
-                "WHERE event = ? AND block_number BETWEEN ? AND ? \
-                 ORDER BY chain_id, block_number, log_index",
-            ))),
-        };
-        let q = q.bind(eq.event.clone()).bind(from).bind(to);
-        self.fetch_all(&EVENTS, q).await
-    }
-
-    async fn proof(&self, id: &str) -> Result<Option<TaskProof>> {
-        let q =
-            sqlx::query(AssertSqlSafe(TASK_PROOFS.select("WHERE \"_id\" = ?"))).bind(id.to_owned());
-        Ok(self.fetch_all(&TASK_PROOFS, q).await?.pop())
-    }
-
-    async fn proofs_in_slots(&self, from_slot: u64, to_slot: u64) -> Result<Vec<TaskProof>> {
-        let q = sqlx::query(AssertSqlSafe(
-            TASK_PROOFS.select("WHERE slot >= ? AND slot < ? ORDER BY slot, \"nodeId\", \"_id\""),
-        ))
-        .bind(sat(from_slot))
-        .bind(sat(to_slot));
-        self.fetch_all(&TASK_PROOFS, q).await
-    }
-
-    async fn tally_by_rank(&self, epoch: u64) -> Result<Vec<WorkTally>> {
-        let q = sqlx::query(AssertSqlSafe(
-            WORK_TALLY.select("WHERE epoch = ? ORDER BY rank IS NULL, rank, \"entityId\""),
-        ))
-        .bind(i64_of("work_tally", "-", "epoch", epoch)?);
-        self.fetch_all(&WORK_TALLY, q).await
-    }
-
-    async fn schedule(&self, from_slot: u64, to_slot: u64) -> Result<Vec<LeaderSlot>> {
-        let q = sqlx::query(AssertSqlSafe(
-            LEADER_SCHEDULE.select("WHERE \"_id\" >= ? AND \"_id\" < ? ORDER BY \"_id\""),
-        ))
-        .bind(sat(from_slot))
-        .bind(sat(to_slot));
-        self.fetch_all(&LEADER_SCHEDULE, q).await
-    }
-
-    async fn payout(&self, id: &str) -> Result<Option<Payout>> {
-        let q = sqlx::query(AssertSqlSafe(PAYOUTS.select("WHERE \"_id\" = ?"))).bind(id.to_owned());
-        Ok(self.fetch_all(&PAYOUTS, q).await?.pop())
-    }
-
-    async fn payouts_by_recipient(&self, to_evm: &str, period: Option<u32>) -> Result<Vec<Payout>> {
-        let q = match period {
-            Some(p) => sqlx::query(AssertSqlSafe(
-                PAYOUTS.select("WHERE period = ? AND to_evm = ? ORDER BY period, \"_id\""),
-            ))
-            .bind(i64::from(p)),
-            None => sqlx::query(AssertSqlSafe(
-                PAYOUTS.select("WHERE to_evm = ? ORDER BY period, \"_id\""),
-            )),
-        };
-        self.fetch_all(&PAYOUTS, q.bind(to_evm.to_owned())).await
+    async fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()> {
+        let mut tx = self.begin().await?;
+        set_checkpoint(&mut tx, checkpoint).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn checkpoint(&self, chain_id: u64) -> Result<Option<Checkpoint>> {
-        let q = sqlx::query(AssertSqlSafe(CHECKPOINTS.select("WHERE \"_id\" = ?"))).bind(i64_of(
+        let q = sel(&CHECKPOINTS, "WHERE \"_id\" = ?").bind(i64_of(
             "checkpoints",
             "-",
             "_id",
             chain_id,
         )?);
-        Ok(self.fetch_all(&CHECKPOINTS, q).await?.pop())
+        self.read_one(&CHECKPOINTS, q).await
+    }
+
+    async fn events(
+        &self,
+        q: &EventQuery,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ChainEvent>> {
+        let limit = page_limit(limit);
+        let mut tail = String::from("WHERE block_number >= ? AND block_number <= ?");
+        if q.chain_id.is_some() {
+            tail.push_str(" AND chain_id = ?");
+        }
+        if q.event.is_some() {
+            tail.push_str(" AND event = ?");
+        }
+        let cur = cursor.map(decode_event_cursor).transpose()?;
+        if cur.is_some() {
+            tail.push_str(" AND (chain_id, block_number, log_index) > (?, ?, ?)");
+        }
+        tail.push_str(" ORDER BY chain_id, block_number, log_index LIMIT ?");
+        let mut sq = sel(&EVENTS, &tail)
+            .bind(sat(q.from_block))
+            .bind(sat(q.to_block));
+        if let Some(c) = q.chain_id {
+            sq = sq.bind(sat(c));
+        }
+        if let Some(e) = &q.event {
+            sq = sq.bind(e.clone());
+        }
+        if let Some((c, b, l)) = cur {
+            sq = sq.bind(c).bind(b).bind(l);
+        }
+        let items = self.read(&EVENTS, sq.bind(i64::from(limit) + 1)).await?;
+        Ok(Page::from_overfetch(items, limit, event_cursor))
+    }
+
+    async fn submit_session(&self, s: &SessionSubmission) -> Result<SubmitOutcome> {
+        validate_submission(s)?;
+        let mut tx = self.begin().await?;
+        let cur: Option<Session> = one(
+            &mut tx,
+            &SESSIONS,
+            sel(&SESSIONS, "WHERE \"_id\" = ?").bind(s.id.clone()),
+        )
+        .await?;
+        let plan = plan_submission(cur.as_ref(), s)?;
+        let out = match plan {
+            SubmitPlan::Insert => {
+                insert_rows(&mut tx, &SESSIONS, &[s.to_session()], OnConflict::Ignore).await?;
+                // exact even if an anchoring is already stored
+                refresh_session(&mut tx, &s.id, None).await?;
+                SubmitOutcome::Inserted
+            }
+            SubmitPlan::Adopt => {
+                sqlx::query("UPDATE sessions SET owner_sig = ?, received_at = ? WHERE \"_id\" = ?")
+                    .bind(hex_of(&s.owner_sig))
+                    .bind(i64_of("sessions", &s.id, "received_at", s.received_at)?)
+                    .bind(s.id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                refresh_session(&mut tx, &s.id, None).await?;
+                SubmitOutcome::Inserted
+            }
+            SubmitPlan::Duplicate => SubmitOutcome::Duplicate,
+        };
+        let docs: Vec<ChunkDoc> = s.chunks.iter().map(|c| ChunkDoc::of(&s.id, c)).collect();
+        insert_rows(&mut tx, &CHUNKS, &docs, OnConflict::Ignore).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>> {
+        self.read_one(
+            &SESSIONS,
+            sel(&SESSIONS, "WHERE \"_id\" = ?").bind(id.to_owned()),
+        )
+        .await
+    }
+
+    async fn sessions(
+        &self,
+        q: &SessionQuery,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Session>> {
+        let limit = page_limit(limit);
+        let mut conds: Vec<&str> = Vec::new();
+        if q.owner.is_some() {
+            conds.push("owner_addr = ?");
+        }
+        if q.status.is_some() {
+            conds.push("status = ?");
+        }
+        let cur = cursor.map(decode_session_cursor).transpose()?;
+        if cur.is_some() {
+            conds.push("(started_at < ? OR (started_at = ? AND \"_id\" < ?))");
+        }
+        let mut tail = String::new();
+        if !conds.is_empty() {
+            tail = format!("WHERE {}", conds.join(" AND "));
+        }
+        tail.push_str(" ORDER BY started_at DESC, \"_id\" DESC LIMIT ?");
+        let mut sq = sel(&SESSIONS, &tail);
+        if let Some(o) = &q.owner {
+            sq = sq.bind(hex_of(o));
+        }
+        if let Some(st) = q.status {
+            sq = sq.bind(st.as_str());
+        }
+        if let Some((t, id)) = cur {
+            sq = sq.bind(t).bind(t).bind(id);
+        }
+        let items = self.read(&SESSIONS, sq.bind(i64::from(limit) + 1)).await?;
+        Ok(Page::from_overfetch(items, limit, session_cursor))
+    }
+
+    async fn pending_sessions(&self, limit: u32) -> Result<Vec<Session>> {
+        let q = sel(
+            &SESSIONS,
+            "WHERE status = 'pending' ORDER BY received_at, \"_id\" LIMIT ?",
+        )
+        .bind(i64::from(page_limit(limit)));
+        self.read(&SESSIONS, q).await
+    }
+
+    async fn chunks_of_session(&self, session_id: &str) -> Result<Vec<Chunk>> {
+        let mut conn = self.pool.acquire().await?;
+        let docs: Vec<ChunkDoc> = select(
+            &mut conn,
+            &CHUNKS,
+            sel(&CHUNKS, "WHERE session_id = ? ORDER BY idx").bind(session_id.to_owned()),
+        )
+        .await?;
+        let storers: Vec<StorerRow> = select(
+            &mut conn,
+            &STORERS,
+            sel(&STORERS, "WHERE session_id = ?").bind(session_id.to_owned()),
+        )
+        .await?;
+        Ok(assemble_chunks(docs, storers))
+    }
+
+    async fn put_proofs(&self, proofs: &[TaskProof]) -> Result<InsertOutcome> {
+        if proofs.is_empty() {
+            return Ok(InsertOutcome::default());
+        }
+        let mut tx = self.begin().await?;
+        let inserted = insert_rows(&mut tx, &TASK_PROOFS, proofs, OnConflict::Ignore).await?;
+        tx.commit().await?;
+        Ok(InsertOutcome {
+            inserted,
+            duplicates: proofs.len() as u64 - inserted,
+        })
+    }
+
+    async fn proof(&self, id: &B256) -> Result<Option<TaskProof>> {
+        self.read_one(
+            &TASK_PROOFS,
+            sel(&TASK_PROOFS, "WHERE \"_id\" = ?").bind(hex_of(id)),
+        )
+        .await
+    }
+
+    async fn proofs_page(
+        &self,
+        q: &ProofQuery,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<TaskProof>> {
+        let limit = page_limit(limit);
+        let mut tail = String::from("WHERE slot >= ? AND slot < ?");
+        if q.max_ts.is_some() {
+            tail.push_str(" AND ts <= ?");
+        }
+        let cur = cursor.map(decode_proof_cursor).transpose()?;
+        if cur.is_some() {
+            tail.push_str(" AND (slot, \"nodeId\", \"_id\") > (?, ?, ?)");
+        }
+        tail.push_str(" ORDER BY slot, \"nodeId\", \"_id\" LIMIT ?");
+        let mut sq = sel(&TASK_PROOFS, &tail)
+            .bind(sat(q.from_slot))
+            .bind(sat(q.to_slot));
+        if let Some(t) = q.max_ts {
+            sq = sq.bind(sat(t));
+        }
+        if let Some((s, n, i)) = cur {
+            sq = sq.bind(s).bind(n).bind(i);
+        }
+        let items = self
+            .read(&TASK_PROOFS, sq.bind(i64::from(limit) + 1))
+            .await?;
+        Ok(Page::from_overfetch(items, limit, proof_cursor))
+    }
+
+    async fn insert_epoch(&self, e: &Epoch) -> Result<EpochInsert> {
+        validate_epoch(e)?;
+        let mut tx = self.begin().await?;
+        let inserted = insert_rows(
+            &mut tx,
+            &EPOCHS,
+            std::slice::from_ref(e),
+            OnConflict::Ignore,
+        )
+        .await?
+            == 1;
+        let stored: Epoch = one(
+            &mut tx,
+            &EPOCHS,
+            sel(&EPOCHS, "WHERE \"_id\" = ?").bind(sat(e.id)),
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            collection: "epochs".into(),
+            id: e.id.to_string(),
+        })?;
+        let rows: Vec<WorkTally> = stored.rows.iter().map(WorkTally::from_row).collect();
+        insert_rows(&mut tx, &WORK_TALLY, &rows, OnConflict::Ignore).await?;
+        tx.commit().await?;
+        Ok(EpochInsert {
+            epoch: stored,
+            inserted,
+        })
+    }
+
+    async fn epoch(&self, epoch: u64) -> Result<Option<Epoch>> {
+        self.read_one(&EPOCHS, sel(&EPOCHS, "WHERE \"_id\" = ?").bind(sat(epoch)))
+            .await
+    }
+
+    async fn tally_by_rank(&self, epoch: u64) -> Result<Vec<WorkTally>> {
+        let q = sel(
+            &WORK_TALLY,
+            "WHERE epoch = ? ORDER BY rank IS NULL, rank, \"entityId\"",
+        )
+        .bind(sat(epoch));
+        self.read(&WORK_TALLY, q).await
+    }
+
+    async fn put_plans(&self, plans: &[LeaderSlot]) -> Result<PlanOutcome> {
+        validate_plans(plans)?;
+        let mut out = PlanOutcome::default();
+        if plans.is_empty() {
+            return Ok(out);
+        }
+        let mut tx = self.begin().await?;
+        let slots: Vec<i64> = plans.iter().map(|p| sat(p.slot)).collect();
+        let existing: Vec<LeaderSlot> = select(
+            &mut tx,
+            &LEADER_SCHEDULE,
+            sel(
+                &LEADER_SCHEDULE,
+                "WHERE \"_id\" IN (SELECT value FROM json_each(?))",
+            )
+            .bind(json_list(&slots)?),
+        )
+        .await?;
+        let existing: BTreeMap<u64, LeaderSlot> =
+            existing.into_iter().map(|p| (p.slot, p)).collect();
+        let mut fresh = Vec::new();
+        for p in plans {
+            let mut p = p.clone();
+            p.result = None;
+            match existing.get(&p.slot) {
+                Some(e) if *e == p => out.identical += 1,
+                Some(_) => out.differing.push(p.slot),
+                None => fresh.push(p),
+            }
+        }
+        out.inserted = insert_rows(&mut tx, &LEADER_SCHEDULE, &fresh, OnConflict::Ignore).await?;
+        // the same slot twice in the input: the first one is stored, the rest compare against it
+        out.identical += fresh.len() as u64 - out.inserted;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn plans(&self, from_slot: u64, to_slot: u64) -> Result<Vec<LeaderSlot>> {
+        let q = sel(
+            &LEADER_SCHEDULE,
+            "WHERE \"_id\" >= ? AND \"_id\" < ? ORDER BY \"_id\"",
+        )
+        .bind(sat(from_slot))
+        .bind(sat(to_slot));
+        self.read(&LEADER_SCHEDULE, q).await
+    }
+
+    async fn slot_claims(&self, from_slot: u64, to_slot: u64) -> Result<Vec<SlotClaim>> {
+        let q = sel(
+            &CLAIMS,
+            "WHERE slot >= ? AND slot < ? ORDER BY slot, chain_id, block_number, log_index",
+        )
+        .bind(sat(from_slot))
+        .bind(sat(to_slot));
+        let rows: Vec<ClaimRow> = self.read(&CLAIMS, q).await?;
+        let mut out: Vec<SlotClaim> = Vec::new();
+        for r in rows {
+            if out.last().is_none_or(|c| c.slot != r.slot) {
+                out.push(r.claim());
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put_period_plan(&self, period: &Period, payouts: &[Payout]) -> Result<()> {
+        validate_period_plan(period, payouts)?;
+        let p = i64::from(period.period);
+        let mut tx = self.begin().await?;
+        let submitted: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM payouts WHERE period = ? AND status = 'submitted'",
+        )
+        .bind(p)
+        .fetch_one(&mut *tx)
+        .await?;
+        if submitted > 0 {
+            return Err(replan_conflict(
+                period.period,
+                &format!("{submitted} payout(s) submitted"),
+            ));
+        }
+        let ids: Vec<String> = payouts.iter().map(|x| hex_of(&x.id)).collect();
+        let paid: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM payout_payments WHERE period = ? \
+             OR payout_id IN (SELECT \"_id\" FROM payouts WHERE period = ?) \
+             OR payout_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(p)
+        .bind(p)
+        .bind(json_list(&ids)?)
+        .fetch_one(&mut *tx)
+        .await?;
+        if paid > 0 {
+            return Err(replan_conflict(
+                period.period,
+                &format!("{paid} payment(s) seen on chain"),
+            ));
+        }
+        let elsewhere: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM payouts WHERE period != ? \
+             AND \"_id\" IN (SELECT value FROM json_each(?))",
+        )
+        .bind(p)
+        .bind(json_list(&ids)?)
+        .fetch_one(&mut *tx)
+        .await?;
+        if elsewhere > 0 {
+            return Err(replan_conflict(
+                period.period,
+                &format!("{elsewhere} payout id(s) belong to another period"),
+            ));
+        }
+        sqlx::query("DELETE FROM payouts WHERE period = ?")
+            .bind(p)
+            .execute(&mut *tx)
+            .await?;
+        insert_rows(&mut tx, &PAYOUTS, payouts, OnConflict::Replace).await?;
+        insert_rows(
+            &mut tx,
+            &PERIODS,
+            std::slice::from_ref(period),
+            OnConflict::Replace,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn period(&self, period: u32) -> Result<Option<Period>> {
+        self.read_one(
+            &PERIODS,
+            sel(&PERIODS, "WHERE \"_id\" = ?").bind(i64::from(period)),
+        )
+        .await
+    }
+
+    async fn payout(&self, id: &B256) -> Result<Option<Payout>> {
+        let mut conn = self.pool.acquire().await?;
+        let v: Vec<Payout> = select(
+            &mut conn,
+            &PAYOUTS,
+            sel(&PAYOUTS, "WHERE \"_id\" = ?").bind(hex_of(id)),
+        )
+        .await?;
+        Ok(with_payments(&mut conn, v).await?.pop())
+    }
+
+    async fn payouts_of_period(&self, period: u32) -> Result<Vec<Payout>> {
+        let mut conn = self.pool.acquire().await?;
+        let v: Vec<Payout> = select(
+            &mut conn,
+            &PAYOUTS,
+            sel(&PAYOUTS, "WHERE period = ? ORDER BY \"_id\"").bind(i64::from(period)),
+        )
+        .await?;
+        with_payments(&mut conn, v).await
+    }
+
+    async fn payouts_by_recipient(
+        &self,
+        to_evm: &Address,
+        period: Option<u32>,
+    ) -> Result<Vec<Payout>> {
+        let mut conn = self.pool.acquire().await?;
+        let q = match period {
+            Some(p) => sel(
+                &PAYOUTS,
+                "WHERE to_evm = ? AND period = ? ORDER BY period, \"_id\"",
+            )
+            .bind(hex_of(to_evm))
+            .bind(i64::from(p)),
+            None => sel(&PAYOUTS, "WHERE to_evm = ? ORDER BY period, \"_id\"").bind(hex_of(to_evm)),
+        };
+        let v: Vec<Payout> = select(&mut conn, &PAYOUTS, q).await?;
+        with_payments(&mut conn, v).await
+    }
+
+    async fn mark_payout_submitted(&self, id: &B256, txid: &B256) -> Result<Payout> {
+        let mut tx = self.begin().await?;
+        let v: Vec<Payout> = select(
+            &mut tx,
+            &PAYOUTS,
+            sel(&PAYOUTS, "WHERE \"_id\" = ?").bind(hex_of(id)),
+        )
+        .await?;
+        let Some(cur) = with_payments(&mut tx, v).await?.pop() else {
+            return Err(StoreError::NotFound {
+                collection: "payouts".into(),
+                id: hex_of(id),
+            });
+        };
+        check_submittable(&cur)?;
+        sqlx::query("UPDATE payouts SET status = 'submitted', txid = ? WHERE \"_id\" = ?")
+            .bind(hex_of(txid))
+            .bind(hex_of(id))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut p = cur;
+        p.status = PayoutStatus::Submitted;
+        p.txid = Some(*txid);
+        Ok(p)
+    }
+
+    async fn latest_carries(&self, before_period: u32) -> Result<BTreeMap<Address, U256>> {
+        // SQLite: a bare column next to MAX() comes from the row holding the maximum
+        let rows = sqlx::query(
+            "SELECT node_id, carry_out, MAX(period) FROM payouts WHERE period < ? GROUP BY node_id",
+        )
+        .bind(i64::from(before_period))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = BTreeMap::new();
+        for r in rows {
+            let node: String = r.try_get(0)?;
+            let carry: String = r.try_get(1)?;
+            let bad = |what: &str| malformed("payouts", &node, what);
+            let n: Address = node.parse().map_err(|_| bad("node_id"))?;
+            let c = models::u256_dec::parse(&carry).ok_or_else(|| bad("carry_out"))?;
+            out.insert(n, c);
+        }
+        Ok(out)
+    }
+
+    async fn put_payout_address(&self, a: &PayoutAddress) -> Result<SubmitOutcome> {
+        validate_payout_address(a)?;
+        let mut tx = self.begin().await?;
+        let other: Option<String> = sqlx::query_scalar(
+            "SELECT node_id FROM payout_addresses WHERE recipient = ? AND node_id != ? LIMIT 1",
+        )
+        .bind(hex_of(&a.recipient))
+        .bind(hex_of(&a.node_id))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(o) = other {
+            return Err(address_conflict(
+                a,
+                format!("recipient already named by node {o}"),
+            ));
+        }
+        let n = insert_rows(
+            &mut tx,
+            &PAYOUT_ADDRESSES,
+            std::slice::from_ref(a),
+            OnConflict::Ignore,
+        )
+        .await?;
+        let out = if n == 1 {
+            SubmitOutcome::Inserted
+        } else {
+            let stored: Option<PayoutAddress> = one(
+                &mut tx,
+                &PAYOUT_ADDRESSES,
+                sel(&PAYOUT_ADDRESSES, "WHERE \"_id\" = ?").bind(a.id.clone()),
+            )
+            .await?;
+            if stored.as_ref() == Some(a) {
+                SubmitOutcome::Duplicate
+            } else {
+                return Err(address_conflict(
+                    a,
+                    "another payout address is stored under this nodeId:validFrom".into(),
+                ));
+            }
+        };
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn payout_addresses_of_node(&self, node: &Address) -> Result<Vec<PayoutAddress>> {
+        self.read(
+            &PAYOUT_ADDRESSES,
+            sel(&PAYOUT_ADDRESSES, "WHERE node_id = ? ORDER BY valid_from").bind(hex_of(node)),
+        )
+        .await
+    }
+
+    async fn payout_addresses_by_recipient(
+        &self,
+        recipient: &Address,
+    ) -> Result<Vec<PayoutAddress>> {
+        self.read(
+            &PAYOUT_ADDRESSES,
+            sel(
+                &PAYOUT_ADDRESSES,
+                "WHERE recipient = ? ORDER BY node_id, valid_from",
+            )
+            .bind(hex_of(recipient)),
+        )
+        .await
     }
 
     fn inject_fault(&self, fault: Option<Fault>) {

@@ -11,9 +11,11 @@ mod suite;
 macro_rules! conformance {
     ($make:path) => {
         conformance!(@t $make;
-            idempotent_rewrites, queries, pagination_stability, rollback_to_block,
-            checkpoint_atomicity, unique_index_violations, concurrent_writers,
-            malformed_documents, schema_field_names, storers_keep_order);
+            idempotent_rewrites, submissions_insert_if_absent, anchoring_from_events,
+            pending_batch_order, queries, pagination_stability, rollback_restores_exactly,
+            checkpoint_atomicity, rollback_fault_then_retry, bad_events_refused,
+            epochs_first_writer_wins, plans_and_results, payouts_lifecycle, payout_addresses,
+            concurrent_writers, malformed_documents, schema_field_names);
     };
     (@t $make:path; $($name:ident),*) => {
         $(
@@ -55,7 +57,7 @@ async fn open_sqlite_memory() {
     s.put_checkpoint(&lucid_store::Checkpoint {
         chain_id: 1,
         block_number: 2,
-        block_hash: "0x00".into(),
+        block_hash: alloy_primitives::B256::ZERO,
     })
     .await
     .expect("write");

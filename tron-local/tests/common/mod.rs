@@ -110,27 +110,10 @@ impl Rig {
             .unwrap_or_else(|| panic!("stand-in said {line:?}"))
             .to_string();
         let url = format!("http://{addr}");
-        let out = run_ok(tool("forge").current_dir(repo_root()).args([
-            "create",
-            "contracts/test/mocks/MockTronUSDT.sol:MockTronUSDT",
-            "--rpc-url",
+        let usdt = forge_create(
             &anvil_url,
-            "--private-key",
-            DEPLOYER_PK,
-            "--broadcast",
-        ]));
-        let text = stdout(&out);
-        let addr = text
-            .lines()
-            .find_map(|l| l.strip_prefix("Deployed to: "))
-            .unwrap_or_else(|| panic!("forge create said {text}"))
-            .trim()
-            .to_string();
-        let usdt = TronAddress(
-            hex::decode(addr.trim_start_matches("0x"))
-                .unwrap()
-                .try_into()
-                .unwrap(),
+            "contracts/test/mocks/MockTronUSDT.sol:MockTronUSDT",
+            &[],
         );
         let miner = mine.then(|| {
             let u = anvil_url.clone();
@@ -194,6 +177,36 @@ impl Rig {
         rpc(&self.anvil_url, "evm_mine", json!([])).await;
         rpc(&self.anvil_url, "evm_mine", json!([])).await;
     }
+}
+
+/// Deploys a contract with forge (deployer = anvil's first key) and returns its address.
+pub fn forge_create(anvil_url: &str, contract: &str, args: &[&str]) -> TronAddress {
+    let mut cmd = tool("forge");
+    cmd.current_dir(repo_root()).args([
+        "create",
+        contract,
+        "--rpc-url",
+        anvil_url,
+        "--private-key",
+        DEPLOYER_PK,
+        "--broadcast",
+    ]);
+    if !args.is_empty() {
+        cmd.arg("--constructor-args").args(args);
+    }
+    let text = stdout(&run_ok(&mut cmd));
+    let addr = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Deployed to: "))
+        .unwrap_or_else(|| panic!("forge create said {text}"))
+        .trim()
+        .to_string();
+    TronAddress(
+        hex::decode(addr.trim_start_matches("0x"))
+            .unwrap()
+            .try_into()
+            .unwrap(),
+    )
 }
 
 /// `transfer(address,uint256)` call data.
