@@ -140,6 +140,10 @@ impl Env {
     }
 
     fn keeper(&self, args: &[&str]) -> Output {
+        self.keeper_with(args, &[])
+    }
+
+    fn keeper_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_lucid-keeper"))
             .args(args)
             .env("TRON_NETWORK", "local")
@@ -154,6 +158,7 @@ impl Env {
             .env("LUCID_TREASURY_KEY", DEPLOYER_PK)
             .env("LUCID_PAYOUT_KEY", DEPLOYER_PK)
             .env("RUST_LOG", "warn")
+            .envs(extra.iter().copied())
             .output()
             .unwrap()
     }
@@ -283,6 +288,36 @@ fn plan_approve_execute_pay_exact_amounts_within_daily_limits() {
     assert!(
         err(&env.keeper(&["payouts", "execute", "--period", "2026-10"])).contains("unknown period")
     );
+    // Malformed T… addresses: checksum, prefix, length (in the environment, a flag, a KYC file).
+    let good = lucid_payout_tron(DEPLOYER);
+    let mut bad_sum: Vec<char> = good.chars().collect();
+    bad_sum[10] = if bad_sum[10] == 'a' { 'b' } else { 'a' };
+    let bad_sum: String = bad_sum.into_iter().collect();
+    let e = err(&env.keeper_with(
+        &["payouts", "status", "--period", "2026-10"],
+        &[("PAYOUT_ROUTER_V0_ADDRESS", &bad_sum)],
+    ));
+    assert!(e.contains("PAYOUT_ROUTER_V0_ADDRESS") && e.contains("checksum"), "{e}");
+    let e = err(&env.keeper_with(
+        &["payouts", "status", "--period", "2026-10"],
+        &[("PAYOUT_ROUTER_KYC_ADDRESS", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2")],
+    ));
+    assert!(e.contains("PAYOUT_ROUTER_KYC_ADDRESS"), "{e}");
+    let bad_kyc = env.dir.path().join("bad-kyc.json");
+    std::fs::write(
+        &bad_kyc,
+        format!(
+            r#"[{{"to":"{}","kycHash":"0x{}","expiry":1,"sig":"0x00"}}]"#,
+            &good[..good.len() - 2],
+            "11".repeat(32)
+        ),
+    )
+    .unwrap();
+    let e = err(&env.keeper(&[
+        "payouts", "plan", "--period", "2026-10", "--pool", "1", "--kyc",
+        bad_kyc.to_str().unwrap(),
+    ]));
+    assert!(e.contains("attestation 0") && e.contains("decoded to"), "{e}");
     // A period that has not ended on chain time.
     assert!(
         err(&env.keeper(&["payouts", "plan", "--period", "2099-01", "--pool", "1"]))
