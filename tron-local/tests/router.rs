@@ -8,7 +8,6 @@ mod common;
 use std::time::Duration;
 
 use alloy_primitives::{Address, U256, keccak256};
-use alloy_sol_types::SolValue;
 use common::{Rig, forge_create, key, owner_of};
 use lucid_e2e::{DEPLOYER, DEPLOYER_PK, run_ok, tool};
 use lucid_payout::calls::{Outcome, batch_outcomes, disburse, payout_id, set_period_root};
@@ -22,10 +21,9 @@ fn cfg() -> SenderConfig {
     }
 }
 
-/// SPEC §3 leaf: keccak256(keccak256(abi.encode(router, period, to, amount))).
+/// SPEC §3 leaf (lucid-payout's one definition), for TRON addresses.
 fn leaf(router: &TronAddress, period: u32, to: &TronAddress, amount: U256) -> [u8; 32] {
-    let enc = (Address::from(router.0), period, Address::from(to.0), amount).abi_encode_params();
-    keccak256(keccak256(enc)).0
+    lucid_payout::leaf::payout_leaf(Address::from(router.0), period, Address::from(to.0), amount).0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,7 @@ use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The plan reason enum is stored as it is: one definition, serialised as the SPEC strings.
+/// The domain enums are stored as they are: one definition each, serialised as the SPEC strings.
 pub use crate::poot::{PlanReason, ResultReason};
 pub use crate::proof::ProofKind;
 
@@ -455,40 +455,59 @@ pub struct SlotClaim {
     pub event_id: String,
 }
 
+impl LeaderSlot {
+    /// The stored plan of a slot (no result).
+    pub fn from_plan(p: &crate::poot::SlotPlan) -> Self {
+        LeaderSlot {
+            id: p.slot,
+            slot: p.slot,
+            epoch: p.epoch,
+            primary: p.primary,
+            fallbacks: p.fallbacks.clone(),
+            plan_reason: p.plan_reason,
+            result: None,
+        }
+    }
+
+    /// The plan part.
+    pub fn plan(&self) -> crate::poot::SlotPlan {
+        crate::poot::SlotPlan {
+            slot: self.slot,
+            epoch: self.epoch,
+            primary: self.primary,
+            fallbacks: self.fallbacks.clone(),
+            plan_reason: self.plan_reason,
+        }
+    }
+}
+
 /// SPEC §4 result of slot `plan.slot` from its plan, its first `SlotAnchored` (if any) and `now`
-/// (the chain time of the latest known block, if known).
+/// (the chain time of the latest known block, if known), as `leader_schedule.result`.
 ///
-/// With a claim (submitter `w`, block time `t`): `late` if `slot(t) > s`; else `primary` if `w`
-/// is the primary; `fallback` if `w` is fallback k and `1000·t ≥ 1000·start(s) + k·SLOT_TIMEOUT_MS`;
-/// `unscheduled` otherwise. Without a claim the result is known once `now ≥ start(s + 2)` (no
-/// later block can claim it): `missed`, or `no_eligible_leader` when the plan has no primary;
-/// before that it is `None`.
+/// With a claim the reason is [`crate::poot::classify_result`]'s (`primary`, `fallback`,
+/// `unscheduled`, `late`). Without one the result is known only once `now ≥ start(s + 2)` (no
+/// later block can claim the slot): `missed`, or `no_eligible_leader` when the plan has no
+/// primary; before that it is `None`.
 pub fn slot_result(
     params: &crate::params::Params,
     plan: &LeaderSlot,
     claim: Option<&SlotClaim>,
     now: Option<u64>,
 ) -> Option<SlotResult> {
-    // Without a claim the result is known only once no later block can claim the slot.
     if claim.is_none() {
         let final_at = params.slot_start(plan.slot.saturating_add(2)).ok()?;
         if now.is_none_or(|n| n < final_at) {
             return None;
         }
     }
-    let sp = crate::poot::SlotPlan {
-        slot: plan.slot,
-        epoch: plan.epoch,
-        primary: plan.primary,
-        fallbacks: plan.fallbacks.clone(),
-        plan_reason: plan.plan_reason,
-    };
-    let first = claim.map(|c| crate::poot::FirstAnchor {
-        submitter: c.submitter,
-        block_time: c.block_time,
-    });
-    // One definition of the §4 rules: lucid-core's `classify_result`.
-    let r = crate::poot::classify_result(params, &sp, first);
+    let r = crate::poot::classify_result(
+        params,
+        &plan.plan(),
+        claim.map(|c| crate::poot::FirstAnchor {
+            submitter: c.submitter,
+            block_time: c.block_time,
+        }),
+    );
     Some(SlotResult {
         winner: r.winner,
         reason: r.reason,

@@ -3,8 +3,8 @@
 //! `disburseBatch` expects no particular log (an item may be skipped): read its outcome per item with
 //! [`batch_outcomes`].
 
-use alloy_primitives::{Address, B256, U256, keccak256};
-use alloy_sol_types::{SolCall, SolEvent, SolValue, sol};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolEvent, sol};
 
 use crate::api::TxInfo;
 use crate::sender::{ExpectedLog, PayoutCall};
@@ -35,9 +35,10 @@ fn word_addr(a: &TronAddress) -> [u8; 32] {
     w
 }
 
-/// `payoutId = keccak256(abi.encode("lucid.payout.v1", uint32 period, address to))` (SPEC §3).
+/// `payoutId = keccak256(abi.encode("lucid.payout.v1", uint32 period, address to))` (SPEC §3), for a
+/// TRON address ([`crate::leaf::payout_id`] is the one definition).
 pub fn payout_id(period: u32, to: &TronAddress) -> [u8; 32] {
-    keccak256(("lucid.payout.v1".to_string(), period, evm(to)).abi_encode_params()).0
+    crate::leaf::payout_id(period, evm(to)).0
 }
 
 /// `setPeriodRoot(period, root, total)` (TREASURER_ROLE), proven by `PeriodRootSet(period)`.

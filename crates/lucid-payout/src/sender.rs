@@ -28,6 +28,10 @@ use crate::revert::decode_revert;
 use crate::tron::TronAddress;
 use crate::tx::{EXPIRATION_MS, SignedTx, TriggerParams, address_of_key};
 
+/// While waiting for a receipt, the transaction is sent again every this many polls if the node's
+/// head does not know it yet.
+pub const REBROADCAST_EVERY: u32 = 5;
+
 /// Tunables of the sender.
 #[derive(Debug, Clone)]
 pub struct SenderConfig {
@@ -419,6 +423,25 @@ impl<'a> Sender<'a> {
         }
     }
 
+    /// Sends the same signed transaction again if the node's head does not know it and it has not
+    /// expired (a node may drop what it accepted). Never unsafe: it is the same transaction.
+    async fn rebroadcast_if_unseen(&self, tx: &SignedTx) {
+        if !matches!(self.client.tx_info(&tx.txid, false).await, Ok(None)) {
+            return;
+        }
+        match self.client.now_block().await {
+            Ok(head) if head.timestamp_ms < tx.expiration_ms => {
+                match self.client.broadcast(tx).await {
+                    Ok(r) => debug!(txid = %tx.txid_hex(), code = %r.code, "re-broadcast"),
+                    Err(e) => {
+                        debug!(txid = %tx.txid_hex(), error = %e, "re-broadcast not answered")
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Runs a read-only query, repeating it with backoff while the node does not answer.
     async fn retry<T, F, Fut>(&self, mut f: F) -> Result<T, ApiError>
     where
@@ -498,9 +521,14 @@ impl<'a> Sender<'a> {
                 }
             }
         }
+        let mut polls = 0u32;
         loop {
             if let Some(info) = self.retry(|| self.client.tx_info(&tx.txid, true)).await? {
                 return Ok(Drive::Included(info));
+            }
+            polls += 1;
+            if polls.is_multiple_of(REBROADCAST_EVERY) {
+                self.rebroadcast_if_unseen(tx).await;
             }
             let solid = self.retry(|| self.client.solid_block()).await?;
             if solid.timestamp_ms >= tx.expiration_ms {

@@ -1041,6 +1041,17 @@ impl Store for MongoStore {
         Ok(Page::from_overfetch(items, limit, event_cursor))
     }
 
+    async fn count_events(&self, chain_id: Option<u64>) -> Result<u64> {
+        let filter = match chain_id {
+            Some(c) => doc! {"chain_id": sat(c)},
+            None => Document::new(),
+        };
+        Ok(self
+            .coll(collections::EVENTS)
+            .count_documents(filter)
+            .await?)
+    }
+
     async fn submit_session(&self, s: &SessionSubmission) -> Result<SubmitOutcome> {
         validate_submission(s)?;
         if !self.transactions {
@@ -1143,12 +1154,16 @@ impl Store for MongoStore {
         limit: u32,
     ) -> Result<Page<TaskProof>> {
         let limit = page_limit(limit);
-        let mut filter = doc! {"slot": {"$gte": sat(q.from_slot), "$lt": sat(q.to_slot)}};
+        let cur = cursor.map(decode_proof_cursor).transpose()?;
+        // the index range starts at the cursor's slot, not at `from_slot`
+        let lower = cur
+            .as_ref()
+            .map_or(sat(q.from_slot), |(s, _, _)| (*s).max(sat(q.from_slot)));
+        let mut filter = doc! {"slot": {"$gte": lower, "$lt": sat(q.to_slot)}};
         if let Some(t) = q.max_ts {
             filter.insert("ts", doc! {"$lte": sat(t)});
         }
-        if let Some(c) = cursor {
-            let (s, n, i) = decode_proof_cursor(c)?;
+        if let Some((s, n, i)) = cur {
             filter.insert(
                 "$or",
                 vec![

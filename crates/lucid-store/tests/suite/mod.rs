@@ -357,6 +357,9 @@ pub async fn idempotent_rewrites(c: Ctx) {
     assert_eq!(s.checkpoint(2).await.unwrap(), Some(cp(2, 42)));
     assert_eq!(s.checkpoint(3).await.unwrap(), None);
     assert_eq!(all_events(s, Some(1)).await.len(), 12 + 3);
+    assert_eq!(s.count_events(Some(1)).await.unwrap(), 15);
+    assert_eq!(s.count_events(Some(2)).await.unwrap(), 0);
+    assert_eq!(s.count_events(None).await.unwrap(), 15);
     // an exact duplicate proof is accepted once: a replay with a later `ts` keeps the first one
     let mut later = proofs[0].clone();
     later.ts += 99;
@@ -615,6 +618,12 @@ pub async fn queries(c: Ctx) {
         .await
         .unwrap();
     assert_eq!(all.items.len(), 6);
+    assert_eq!(
+        s.sessions_by_owner(&addr(1), None, None, 100)
+            .await
+            .unwrap(),
+        all
+    );
     assert!(
         all.items
             .windows(2)
@@ -1261,7 +1270,7 @@ pub async fn plans_and_results(c: Ctx) {
     assert_eq!(s.plans(100, 111).await.unwrap().len(), 11);
     // claims: slot 100 by the primary in time; 101 by fallback 1 early; 102 by fallback 1 in
     // time; 103 late; 104 none
-    let start = |sl: u64| params.slot_start(sl).expect("slot start");
+    let start = |sl: u64| params.slot_start(sl).unwrap();
     let claim = |slot: u64, who: u64, t: u64, log: u64| {
         let mut e = slot_anchored(1, 1 + log, log, slot, who);
         e.block_time = t;

@@ -1,0 +1,117 @@
+//! `sol!` bindings of the contracts' interfaces (contracts/src/interfaces, flattened by build.rs so that
+//! inherited items appear in each interface), plus the OpenZeppelin parts the contracts inherit
+//! (access control, default-admin rules, pausing, EIP-712 domain), whose events the contracts emit too.
+//!
+//! `tests/abi.rs` proves every event and function here equals the compiled Solidity ABI.
+#![allow(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::too_many_arguments,
+    clippy::pub_underscore_fields
+)]
+
+include!(concat!(env!("OUT_DIR"), "/lucid_interfaces.rs"));
+
+alloy::sol! {
+    /// OpenZeppelin `IAccessControl` (events and the role check the daemons use).
+    #[sol(rpc, abi, all_derives)]
+    interface IAccessControl {
+        event RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32 indexed newAdminRole);
+        event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender);
+        event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender);
+        function hasRole(bytes32 role, address account) external view returns (bool);
+        function getRoleAdmin(bytes32 role) external view returns (bytes32);
+        function grantRole(bytes32 role, address account) external;
+        function revokeRole(bytes32 role, address account) external;
+        function renounceRole(bytes32 role, address callerConfirmation) external;
+    }
+
+    /// OpenZeppelin `IAccessControlDefaultAdminRules` events.
+    #[sol(abi, all_derives)]
+    interface IAccessControlDefaultAdminRules {
+        event DefaultAdminTransferScheduled(address indexed newAdmin, uint48 acceptSchedule);
+        event DefaultAdminTransferCanceled();
+        event DefaultAdminDelayChangeScheduled(uint48 newDelay, uint48 effectSchedule);
+        event DefaultAdminDelayChangeCanceled();
+    }
+
+    /// OpenZeppelin `Pausable` events (the routers).
+    #[sol(abi, all_derives)]
+    interface IPausable {
+        event Paused(address account);
+        event Unpaused(address account);
+        function paused() external view returns (bool);
+    }
+
+    /// OpenZeppelin `IERC5267` (contracts with an EIP-712 domain).
+    #[sol(abi, all_derives)]
+    interface IERC5267 {
+        event EIP712DomainChanged();
+    }
+}
+
+use alloy::json_abi::JsonAbi;
+
+/// The four contracts whose events the indexer follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContractKind {
+    LucidAnchors,
+    LucidChunkStore,
+    PayoutRouterV0,
+    PayoutRouterKYC,
+}
+
+impl ContractKind {
+    pub const ALL: [ContractKind; 4] = [
+        ContractKind::LucidAnchors,
+        ContractKind::LucidChunkStore,
+        ContractKind::PayoutRouterV0,
+        ContractKind::PayoutRouterKYC,
+    ];
+
+    /// The contract's name (also its key in `deployments/<chainId>.json` and forge's `out/`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ContractKind::LucidAnchors => "LucidAnchors",
+            ContractKind::LucidChunkStore => "LucidChunkStore",
+            ContractKind::PayoutRouterV0 => "PayoutRouterV0",
+            ContractKind::PayoutRouterKYC => "PayoutRouterKYC",
+        }
+    }
+
+    /// Every ABI the contract's bindings are made of: its interface (with inherited interfaces) and
+    /// the OpenZeppelin parts it may inherit.
+    pub fn abis(self) -> Vec<JsonAbi> {
+        let mut v = vec![
+            IAccessControl::abi::contract(),
+            IAccessControlDefaultAdminRules::abi::contract(),
+        ];
+        match self {
+            ContractKind::LucidAnchors => {
+                v.push(ILucidAnchors::abi::contract());
+                v.push(IERC5267::abi::contract());
+            }
+            ContractKind::LucidChunkStore => v.push(ILucidChunkStore::abi::contract()),
+            ContractKind::PayoutRouterV0 => {
+                v.push(IPayoutRouterV0::abi::contract());
+                v.push(IPausable::abi::contract());
+            }
+            ContractKind::PayoutRouterKYC => {
+                v.push(IPayoutRouterKYC::abi::contract());
+                v.push(IPausable::abi::contract());
+                v.push(IERC5267::abi::contract());
+            }
+        }
+        v
+    }
+
+    /// The contract's own interface (what its implementation must expose exactly).
+    pub fn interface_abi(self) -> JsonAbi {
+        match self {
+            ContractKind::LucidAnchors => ILucidAnchors::abi::contract(),
+            ContractKind::LucidChunkStore => ILucidChunkStore::abi::contract(),
+            ContractKind::PayoutRouterV0 => IPayoutRouterV0::abi::contract(),
+            ContractKind::PayoutRouterKYC => IPayoutRouterKYC::abi::contract(),
+        }
+    }
+}
