@@ -57,7 +57,11 @@ const DEV_KEYS: [&str; 7] = [
 
 /// `./dev up` (see the module documentation). Ports are picked free unless given.
 #[derive(Debug, Parser)]
-#[command(name = "lucid-devnet", version, about = "Runs the whole Lucid network locally (./dev up)")]
+#[command(
+    name = "lucid-devnet",
+    version,
+    about = "Runs the whole Lucid network locally (./dev up)"
+)]
 struct Cli {
     /// On-system anvil port (default: a free port).
     #[arg(long, env = "ONSYS_PORT")]
@@ -274,7 +278,12 @@ impl Http {
     }
 
     async fn get(&self, url: &str) -> Result<(u16, Value)> {
-        let r = self.0.get(url).send().await.with_context(|| format!("GET {url}"))?;
+        let r = self
+            .0
+            .get(url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
         let status = r.status().as_u16();
         let b = r.bytes().await?;
         Ok((status, serde_json::from_slice(&b).unwrap_or(Value::Null)))
@@ -297,7 +306,9 @@ impl Http {
 }
 
 fn hex_u64(v: &Value) -> Result<u64> {
-    let s = v.as_str().ok_or_else(|| anyhow!("expected a hex quantity, got {v}"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| anyhow!("expected a hex quantity, got {v}"))?;
     u64::from_str_radix(s.trim_start_matches("0x"), 16).with_context(|| format!("hex quantity {s}"))
 }
 
@@ -354,7 +365,9 @@ fn free_port(var: &str, given: Option<u16>, prefer: Option<u16>) -> Result<u16> 
             })?;
             Ok(p)
         }
-        None => Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port()),
+        None => Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+            .local_addr()?
+            .port()),
     }
 }
 
@@ -445,7 +458,11 @@ impl Net {
     async fn head(&self) -> Result<Head> {
         let b = self
             .http
-            .rpc(&self.onsys, "eth_getBlockByNumber", json!(["latest", false]))
+            .rpc(
+                &self.onsys,
+                "eth_getBlockByNumber",
+                json!(["latest", false]),
+            )
             .await?;
         let h = Head {
             timestamp: hex_u64(&b["timestamp"])?,
@@ -489,7 +506,11 @@ impl Net {
                 if live.is_empty() {
                     break;
                 }
-                let k = if live.contains(&prefer) { prefer } else { live[attempt % live.len()] };
+                let k = if live.contains(&prefer) {
+                    prefer
+                } else {
+                    live[attempt % live.len()]
+                };
                 let url = format!("{}/v1/proofs", self.keeper_urls[k]);
                 match self.http.post(&url, body.clone().into_bytes(), None).await {
                     Ok((200, v)) => {
@@ -498,10 +519,18 @@ impl Net {
                         break;
                     }
                     Ok((503, v)) => last = anyhow!("{url}: 503 {v}"),
+                    // The keeper has not seen the block that started this slot yet (chain time).
+                    Ok((422, v))
+                        if v["results"]
+                            .as_array()
+                            .is_some_and(|r| r.iter().all(|x| x["reason"] == "future_slot")) =>
+                    {
+                        last = anyhow!("{url}: 422 {v}");
+                    }
                     Ok((st, v)) => bail!("{url}: {st} {v}"),
                     Err(e) => last = e,
                 }
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                tokio::time::sleep(Duration::from_millis(250)).await;
             }
             if !done {
                 return Err(last.context("posting task proofs"));
@@ -585,8 +614,16 @@ impl Net {
         let submitter = topic_addr(&first["topics"][2])?;
         let data = first["data"].as_str().unwrap_or("0x0");
         let count = u64::from_str_radix(&data[data.len().saturating_sub(16)..], 16).unwrap_or(0);
-        let tx = first["transactionHash"].as_str().unwrap_or_default().to_owned();
-        Ok(Some((submitter, count, tx, hex_u64(&first["blockNumber"])?)))
+        let tx = first["transactionHash"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Some((
+            submitter,
+            count,
+            tx,
+            hex_u64(&first["blockNumber"])?,
+        )))
     }
 
     async fn keeper_cmd(&self, i: usize) -> Command {
@@ -598,7 +635,10 @@ impl Net {
             .env("LUCID_STORE", &self.store)
             .env("ON_SYSTEM_CHAIN_RPC", &self.onsys)
             .env("LUCID_ANCHORS_ADDRESS", format!("{:#x}", self.anchors))
-            .env("LUCID_CHUNK_STORE_ADDRESS", format!("{:#x}", self.chunk_store))
+            .env(
+                "LUCID_CHUNK_STORE_ADDRESS",
+                format!("{:#x}", self.chunk_store),
+            )
             .env("LUCID_START_BLOCK", self.start_block.to_string())
             .env("LUCID_KEEPER_STATE_DIR", dir)
             .env("LUCID_NODE_KEY", DEV_KEYS[i + 1])
@@ -612,7 +652,8 @@ impl Net {
         let name = format!("keeper-{}", i + 1);
         let mut c = self.keeper_cmd(i).await;
         self.procs.spawn(&name, &mut c, &self.log(&name)).await?;
-        self.wait_http(&format!("{}/health", self.keeper_urls[i]), &name).await?;
+        self.wait_http(&format!("{}/health", self.keeper_urls[i]), &name)
+            .await?;
         self.alive[i].store(true, Ordering::Relaxed);
         Ok(())
     }
@@ -625,7 +666,10 @@ impl Net {
             self.procs.check_alive(&self.state).await?;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("{name} did not answer {url} within 30 s; see {}", self.log(name).display())
+        bail!(
+            "{name} did not answer {url} within 30 s; see {}",
+            self.log(name).display()
+        )
     }
 
     fn payout_cmd(&self, args: &[&str]) -> Command {
@@ -665,7 +709,8 @@ impl Net {
             for l in logs.as_array().into_iter().flatten() {
                 let to = topic_addr(&l["topics"][2])?;
                 let data = l["data"].as_str().unwrap_or("0x");
-                let amount = u64::from_str_radix(data.get(2 + 48..2 + 64).unwrap_or("0"), 16).unwrap_or(0);
+                let amount =
+                    u64::from_str_radix(data.get(2 + 48..2 + 64).unwrap_or("0"), 16).unwrap_or(0);
                 out.push((to, amount));
             }
         }
@@ -693,8 +738,9 @@ fn usdt(micro: u64) -> String {
 fn make_session(chain_id: u64, anchors: Address, started_at: u64) -> Result<Vec<u8>> {
     let sid = SessionId::new_v4();
     let seed = keccak256(sid.0.as_bytes());
-    let owner_key = SigningKey::from_slice(keccak256([seed.as_slice(), b"owner"].concat()).as_slice())
-        .context("owner key")?;
+    let owner_key =
+        SigningKey::from_slice(keccak256([seed.as_slice(), b"owner"].concat()).as_slice())
+            .context("owner key")?;
     let owner = lucid_core::anchor::owner_of(&owner_key);
     let n = 2 + u32::from(seed[0] % 6);
     let mut chunks = Vec::new();
@@ -791,7 +837,11 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
     let indexer_port = free_port("INDEXER_PORT", cli.indexer_port, Some(8080))?;
     let mut keeper_ports = Vec::new();
     for i in 0..3 {
-        keeper_ports.push(free_port("KEEPER_PORTS", cli.keeper_ports.get(i).copied(), None)?);
+        keeper_ports.push(free_port(
+            "KEEPER_PORTS",
+            cli.keeper_ports.get(i).copied(),
+            None,
+        )?);
     }
     let onsys = format!("http://127.0.0.1:{onsys_port}");
     let payment = format!("http://127.0.0.1:{payment_port}");
@@ -823,11 +873,25 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
 
     say("Starting two chains and the TRON stand-in");
     let mut c = tool("anvil");
-    c.args(["--port", &onsys_port.to_string(), "--chain-id", &ONSYS_CHAIN_ID.to_string()]);
-    procs.spawn("anvil-onsystem", &mut c, &state.join("anvil-onsystem.log")).await?;
+    c.args([
+        "--port",
+        &onsys_port.to_string(),
+        "--chain-id",
+        &ONSYS_CHAIN_ID.to_string(),
+    ]);
+    procs
+        .spawn("anvil-onsystem", &mut c, &state.join("anvil-onsystem.log"))
+        .await?;
     let mut c = tool("anvil");
-    c.args(["--port", &payment_port.to_string(), "--chain-id", &PAYMENT_CHAIN_ID.to_string()]);
-    procs.spawn("anvil-payment", &mut c, &state.join("anvil-payment.log")).await?;
+    c.args([
+        "--port",
+        &payment_port.to_string(),
+        "--chain-id",
+        &PAYMENT_CHAIN_ID.to_string(),
+    ]);
+    procs
+        .spawn("anvil-payment", &mut c, &state.join("anvil-payment.log"))
+        .await?;
     for url in [&onsys, &payment] {
         let mut ok = false;
         for _ in 0..100 {
@@ -839,14 +903,26 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         if !ok {
-            bail!("no JSON-RPC answer at {url} (see {}/anvil-*.log)", state.display());
+            bail!(
+                "no JSON-RPC answer at {url} (see {}/anvil-*.log)",
+                state.display()
+            );
         }
     }
     let mut c = Command::new(cli.bin_dir.join("lucid-tron-local"));
-    c.args(["--evm-rpc", &payment, "--listen", &format!("127.0.0.1:{tron_port}")]);
-    procs.spawn("tron-local", &mut c, &state.join("tron-local.log")).await?;
+    c.args([
+        "--evm-rpc",
+        &payment,
+        "--listen",
+        &format!("127.0.0.1:{tron_port}"),
+    ]);
+    procs
+        .spawn("tron-local", &mut c, &state.join("tron-local.log"))
+        .await?;
     println!("  on-system chain {onsys} (chain id {ONSYS_CHAIN_ID})");
-    println!("  payment chain   {payment} (chain id {PAYMENT_CHAIN_ID}) behind lucid-tron-local at {tron}");
+    println!(
+        "  payment chain   {payment} (chain id {PAYMENT_CHAIN_ID}) behind lucid-tron-local at {tron}"
+    );
 
     let keys: Vec<SigningKey> = DEV_KEYS.iter().map(|k| key(k)).collect::<Result<_>>()?;
     let addrs: Vec<Address> = keys.iter().map(address_of).collect();
@@ -855,19 +931,35 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
     say("Deploying with forge script script/Deploy.s.sol");
     let deploy_log = state.join("deploy.log");
     let mut deployments = Vec::new();
-    for (which, url, id) in [("onsystem", &onsys, ONSYS_CHAIN_ID), ("payment", &payment, PAYMENT_CHAIN_ID)] {
+    for (which, url, id) in [
+        ("onsystem", &onsys, ONSYS_CHAIN_ID),
+        ("payment", &payment, PAYMENT_CHAIN_ID),
+    ] {
         let mut c = tool("forge");
-        c.args(["script", "script/Deploy.s.sol:Deploy", "--rpc-url", url, "--broadcast"])
-            .env("PRIVATE_KEY", DEV_KEYS[0])
-            .env("DEPLOY_CHAIN", which)
-            .env("KEEPER_ADDRESS", format!("{:#x}", nodes[0]))
-            .env("COMPLIANCE_SIGNER", format!("{:#x}", addrs[4]))
-            .env("TREASURER", format!("{:#x}", addrs[5]))
-            .env("TRON_NETWORK", "local")
-            .env("FORCE_REDEPLOY", "true");
-        run_logged(&format!("forge script (deploy {which})"), &mut c, &deploy_log).await?;
+        c.args([
+            "script",
+            "script/Deploy.s.sol:Deploy",
+            "--rpc-url",
+            url,
+            "--broadcast",
+        ])
+        .env("PRIVATE_KEY", DEV_KEYS[0])
+        .env("DEPLOY_CHAIN", which)
+        .env("KEEPER_ADDRESS", format!("{:#x}", nodes[0]))
+        .env("COMPLIANCE_SIGNER", format!("{:#x}", addrs[4]))
+        .env("TREASURER", format!("{:#x}", addrs[5]))
+        .env("TRON_NETWORK", "local")
+        .env("FORCE_REDEPLOY", "true");
+        run_logged(
+            &format!("forge script (deploy {which})"),
+            &mut c,
+            &deploy_log,
+        )
+        .await?;
         let file = format!("deployments/{id}.json");
-        let d: Value = serde_json::from_slice(&std::fs::read(&file).with_context(|| format!("reading {file}"))?)?;
+        let d: Value = serde_json::from_slice(
+            &std::fs::read(&file).with_context(|| format!("reading {file}"))?,
+        )?;
         deployments.push(d);
     }
     let (d_on, d_pay) = (&deployments[0], &deployments[1]);
@@ -879,40 +971,89 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
     let v0 = addr_of(d_pay, "PayoutRouterV0")?;
     let kyc = addr_of(d_pay, "PayoutRouterKYC")?;
     println!("  LucidAnchors    {anchors:#x}\n  LucidChunkStore {chunk_store:#x}");
-    println!("  USDT            {usdt_addr:#x} ({})\n  PayoutRouterV0  {v0:#x} ({})\n  PayoutRouterKYC {kyc:#x} ({})",
-        tron_address(&usdt_addr), tron_address(&v0), tron_address(&kyc));
+    println!(
+        "  USDT            {usdt_addr:#x} ({})\n  PayoutRouterV0  {v0:#x} ({})\n  PayoutRouterKYC {kyc:#x} ({})",
+        tron_address(&usdt_addr),
+        tron_address(&v0),
+        tron_address(&kyc)
+    );
 
-    say("Granting roles with cast: three node keys anchor and store; the treasury approves payouts");
+    say(
+        "Granting roles with cast: three node keys anchor and store; the treasury approves payouts",
+    );
     let cast_log = state.join("cast.log");
     let cast_send = |to: Address, sig: &str, args: Vec<String>, pk: &'static str, rpc: String| {
         let mut c = tool("cast");
-        c.args(["send", &format!("{to:#x}"), sig]).args(args).args(["--private-key", pk, "--rpc-url", &rpc]);
+        c.args(["send", &format!("{to:#x}"), sig]).args(args).args([
+            "--private-key",
+            pk,
+            "--rpc-url",
+            &rpc,
+        ]);
         c
     };
     for (i, n) in nodes.iter().enumerate() {
         for (contract, role) in [(anchors, "ANCHORER_ROLE"), (chunk_store, "STORER_ROLE")] {
             let r = format!("{:#x}", keccak256(role));
-            let mut c = cast_send(contract, "grantRole(bytes32,address)", vec![r, format!("{n:#x}")], DEV_KEYS[0], onsys.clone());
-            run_logged(&format!("cast send grantRole {role} node{}", i + 1), &mut c, &cast_log).await?;
+            let mut c = cast_send(
+                contract,
+                "grantRole(bytes32,address)",
+                vec![r, format!("{n:#x}")],
+                DEV_KEYS[0],
+                onsys.clone(),
+            );
+            run_logged(
+                &format!("cast send grantRole {role} node{}", i + 1),
+                &mut c,
+                &cast_log,
+            )
+            .await?;
         }
-        println!("  node{} {n:#x} (TRON {}): ANCHORER_ROLE, STORER_ROLE", i + 1, tron_address(n));
+        println!(
+            "  node{} {n:#x} (TRON {}): ANCHORER_ROLE, STORER_ROLE",
+            i + 1,
+            tron_address(n)
+        );
     }
-    println!("  treasury {:#x} (TRON {}): TREASURER_ROLE on both routers (set at deployment)", addrs[5], tron_address(&addrs[5]));
+    println!(
+        "  treasury {:#x} (TRON {}): TREASURER_ROLE on both routers (set at deployment)",
+        addrs[5],
+        tron_address(&addrs[5])
+    );
     let fund: u64 = 10_000 * 1_000_000;
-    let mut c = cast_send(usdt_addr, "approve(address,uint256)", vec![format!("{v0:#x}"), fund.to_string()], DEV_KEYS[0], payment.clone());
+    let mut c = cast_send(
+        usdt_addr,
+        "approve(address,uint256)",
+        vec![format!("{v0:#x}"), fund.to_string()],
+        DEV_KEYS[0],
+        payment.clone(),
+    );
     run_logged("cast send USDT approve", &mut c, &cast_log).await?;
-    let mut c = cast_send(v0, "fund(uint256)", vec![fund.to_string()], DEV_KEYS[0], payment.clone());
+    let mut c = cast_send(
+        v0,
+        "fund(uint256)",
+        vec![fund.to_string()],
+        DEV_KEYS[0],
+        payment.clone(),
+    );
     run_logged("cast send PayoutRouterV0 fund", &mut c, &cast_log).await?;
     println!("  PayoutRouterV0 funded with {}", usdt(fund));
     // From here the on-system chain mines a block every second, as a real chain would.
-    http.rpc(&onsys, "evm_setIntervalMining", json!([1])).await?;
+    // So does the payment chain: the TRON stand-in's solidified head trails its head by a block.
+    http.rpc(&onsys, "evm_setIntervalMining", json!([1]))
+        .await?;
+    http.rpc(&payment, "evm_setIntervalMining", json!([1]))
+        .await?;
 
     let net = Net {
         http,
         procs,
         state: state.clone(),
         indexer_url: format!("http://127.0.0.1:{indexer_port}"),
-        keeper_urls: keeper_ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect(),
+        keeper_urls: keeper_ports
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect(),
         onsys,
         payment,
         tron,
@@ -977,45 +1118,77 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
             .env("PAYOUT_ROUTER_KYC_ADDRESS", format!("{:#x}", n.kyc))
             .env("USDT_ADDRESS", format!("{:#x}", n.usdt))
             .env("LUCID_DEPLOYMENTS", &no_files)
-            .env("LUCID_INDEXER_LISTEN", n.indexer_url.trim_start_matches("http://"))
+            .env(
+                "LUCID_INDEXER_LISTEN",
+                n.indexer_url.trim_start_matches("http://"),
+            )
             .env("SLOT_TIMEOUT_MS", n.cli.slot_timeout_ms.to_string())
             .env_remove("GENESIS_TIME");
         n.procs.spawn("indexer", &mut c, &n.log("indexer")).await?;
-        n.wait_http(&format!("{}/health", n.indexer_url), "indexer").await?;
+        n.wait_http(&format!("{}/health", n.indexer_url), "indexer")
+            .await?;
         println!("  indexer  {} (dashboard at /)", n.indexer_url);
     } else {
-        println!("  skipped: not available: lucid-indexer (no `lucid-indexer run` in {})", n.cli.bin_dir.display());
+        println!(
+            "  skipped: not available: lucid-indexer (no `lucid-indexer run` in {})",
+            n.cli.bin_dir.display()
+        );
     }
     if n.have_keeper {
         for i in 0..3 {
             n.start_keeper(i).await?;
-            println!("  keeper-{} {} node{} {:#x}", i + 1, n.keeper_urls[i], i + 1, n.nodes[i]);
+            println!(
+                "  keeper-{} {} node{} {:#x}",
+                i + 1,
+                n.keeper_urls[i],
+                i + 1,
+                n.nodes[i]
+            );
         }
     } else {
-        println!("  skipped: not available: lucid-keeper run (the keeper daemon); nothing will anchor");
+        println!(
+            "  skipped: not available: lucid-keeper run (the keeper daemon); nothing will anchor"
+        );
     }
 
     // The nodes' proofs for epoch e0+1's credit window, up to now; later slots are posted live.
-    let window_days: u64 = std::env::var("LEADER_WINDOW_DAYS").ok().and_then(|v| v.parse().ok()).unwrap_or(7);
+    let window_days: u64 = std::env::var("LEADER_WINDOW_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
     let window = window_days * EPOCH_SLOTS;
     let now_slot = n.slot(n.head().await?.timestamp);
     let from = boundary.saturating_sub(window);
     if n.have_keeper {
-        say(&format!("Simulated nodes post signed task proofs (slots {from}…{now_slot}) to the keepers"));
+        say(&format!(
+            "Simulated nodes post signed task proofs (slots {from}…{now_slot}) to the keepers"
+        ));
         for i in 0..3 {
             let proofs = n.window_proofs(i, from..now_slot + 1)?;
             let acc = n.post_proofs(i, &proofs).await?;
-            println!("  node{} → keeper-{}: {} proofs, {acc} accepted", i + 1, i + 1, proofs.len());
+            println!(
+                "  node{} → keeper-{}: {} proofs, {acc} accepted",
+                i + 1,
+                i + 1,
+                proofs.len()
+            );
         }
     }
 
     let stop = Arc::new(AtomicBool::new(false));
     if n.have_keeper {
-        tokio::spawn(recorder(net.clone(), stop.clone(), Duration::from_millis(700)));
+        tokio::spawn(recorder(
+            net.clone(),
+            stop.clone(),
+            Duration::from_millis(700),
+        ));
         println!("  session recorder: one owner-signed session every 0.7 s → POST /v1/sessions");
     }
 
-    say(&format!("Slots: chain time jumps slot by slot; epoch {} begins at slot {boundary}", e0 + 1));
+    say(&format!(
+        "Slots: chain time jumps slot by slot; epoch {} begins at slot {boundary}",
+        e0 + 1
+    ));
     println!(
         "  {:>9}  {:<7} {:<8} {:<7} {:<12} {:>8} {:>9}",
         "slot", "epoch", "planned", "winner", "reason", "sessions", "gas/sess"
@@ -1027,7 +1200,10 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
     for s in (now_slot + 1)..last {
         n.procs.check_alive(&n.state).await?;
         if s == boundary {
-            println!("  ───────── epoch {} (its tally froze with the proofs above; leaders rotate) ─────────", e0 + 1);
+            println!(
+                "  ───────── epoch {} (its tally froze with the proofs above; leaders rotate) ─────────",
+                e0 + 1
+            );
         }
         // Choose the keeper to kill once the boundary's plans exist: the primary of a slot ≥ boundary+6.
         if n.have_keeper && kill.is_none() && s >= boundary + 2 {
@@ -1050,17 +1226,24 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
             n.alive[i].store(false, Ordering::Relaxed);
             n.procs.stop(&format!("keeper-{}", i + 1), true).await?;
             killed_at = Some(s);
-            println!("  ✖ killed keeper-{} (SIGKILL): node{} is slot {s}'s planned primary", i + 1, i + 1);
+            println!(
+                "  ✖ killed keeper-{} (SIGKILL): node{} is slot {s}'s planned primary",
+                i + 1,
+                i + 1
+            );
         }
         n.warp_to(n.start(s)).await?;
         // Live proofs of this slot: each node's beacon and some relayed bytes.
         if n.have_keeper {
             let mut live = Vec::new();
             for i in 0..3 {
-                live.push((i, vec![
-                    n.sign(i, TaskProof::beacon(n.nodes[i], s))?,
-                    n.sign(i, n.relay(i, s, (i as u64 + 1) * 3 * MIB))?,
-                ]));
+                live.push((
+                    i,
+                    vec![
+                        n.sign(i, TaskProof::beacon(n.nodes[i], s))?,
+                        n.sign(i, n.relay(i, s, (i as u64 + 1) * 3 * MIB))?,
+                    ],
+                ));
             }
             for (i, p) in live {
                 n.post_proofs(i, &p).await?;
@@ -1076,20 +1259,51 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let plan = n.schedule(s, s + 1).await.ok().and_then(|m| m.get(&s).cloned());
-        let primary: Option<Address> = plan.as_ref().and_then(|p| p["primary"].as_str()).and_then(|a| a.parse().ok());
+        let plan = n
+            .schedule(s, s + 1)
+            .await
+            .ok()
+            .and_then(|m| m.get(&s).cloned());
+        let primary: Option<Address> = plan
+            .as_ref()
+            .and_then(|p| p["primary"].as_str())
+            .and_then(|a| a.parse().ok());
         let fallbacks: Vec<Address> = plan
             .as_ref()
             .and_then(|p| p["fallbacks"].as_array())
             .map(|a| a.iter().filter_map(|x| x.as_str()?.parse().ok()).collect())
             .unwrap_or_default();
-        let plan_reason = plan.as_ref().and_then(|p| p["planReason"].as_str()).unwrap_or("-").to_owned();
+        let plan_reason = plan
+            .as_ref()
+            .and_then(|p| p["planReason"].as_str())
+            .unwrap_or("-")
+            .to_owned();
         let (winner, reason, count, gas) = match &claim {
-            None => (None, if primary.is_some() { "missed" } else { "no_eligible_leader" }.to_owned(), 0, 0),
+            None => (
+                None,
+                if primary.is_some() {
+                    "missed"
+                } else {
+                    "no_eligible_leader"
+                }
+                .to_owned(),
+                0,
+                0,
+            ),
             Some((w, count, tx, bn)) => {
-                let b = n.http.rpc(&n.onsys, "eth_getBlockByNumber", json!([format!("{bn:#x}"), false])).await?;
+                let b = n
+                    .http
+                    .rpc(
+                        &n.onsys,
+                        "eth_getBlockByNumber",
+                        json!([format!("{bn:#x}"), false]),
+                    )
+                    .await?;
                 let t = hex_u64(&b["timestamp"])?;
-                let r = n.http.rpc(&n.onsys, "eth_getTransactionReceipt", json!([tx])).await?;
+                let r = n
+                    .http
+                    .rpc(&n.onsys, "eth_getTransactionReceipt", json!([tx]))
+                    .await?;
                 let gas = hex_u64(&r["gasUsed"]).unwrap_or(0);
                 let reason = if n.slot(t) > s {
                     "late".to_owned()
@@ -1097,7 +1311,11 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
                     "primary".to_owned()
                 } else if let Some(k) = fallbacks.iter().position(|f| f == w) {
                     let acting_ms = 1000 * n.start(s) + (k as u64 + 1) * n.cli.slot_timeout_ms;
-                    if 1000 * t >= acting_ms { format!("fallback{}", k + 1) } else { "unscheduled".to_owned() }
+                    if 1000 * t >= acting_ms {
+                        format!("fallback{}", k + 1)
+                    } else {
+                        "unscheduled".to_owned()
+                    }
                 } else {
                     "unscheduled".to_owned()
                 };
@@ -1112,22 +1330,35 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
         }
         tally.sessions += count;
         tally.gas += gas;
-        let gps = if count > 0 { (gas / count).to_string() } else { "-".to_owned() };
+        let gps = gas
+            .checked_div(count)
+            .map_or_else(|| "-".to_owned(), |g| g.to_string());
         println!(
             "  {s:>9}  {:<7} {:<8} {:<7} {:<12} {:>8} {:>9}{}",
             s / EPOCH_SLOTS,
-            primary.map(|p| n.node_name(&p)).unwrap_or_else(|| "-".into()),
-            winner.map(|w| n.node_name(&w)).unwrap_or_else(|| "-".into()),
+            primary
+                .map(|p| n.node_name(&p))
+                .unwrap_or_else(|| "-".into()),
+            winner
+                .map(|w| n.node_name(&w))
+                .unwrap_or_else(|| "-".into()),
             reason,
             count,
             gps,
-            if plan_reason == "-" || plan_reason == "ranked" { String::new() } else { format!("  (plan: {plan_reason})") },
+            if plan_reason == "-" || plan_reason == "ranked" {
+                String::new()
+            } else {
+                format!("  (plan: {plan_reason})")
+            },
         );
         if let (Some(ks), Some((_, i))) = (killed_at, kill)
             && ks == s
         {
             n.start_keeper(i).await?;
-            println!("  ↻ restarted keeper-{} (same key and state directory)", i + 1);
+            println!(
+                "  ↻ restarted keeper-{} (same key and state directory)",
+                i + 1
+            );
         }
     }
     stop.store(true, Ordering::Relaxed);
@@ -1141,7 +1372,9 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
     let month = format!("{py:04}-{pm:02}");
     let period = u32::try_from(py * 12 + i64::from(pm) - 1)?;
     let mut paid_count = 0usize;
-    say(&format!("Payout of {month} (period {period}): plan, treasury approval, execution through the TRON path"));
+    say(&format!(
+        "Payout of {month} (period {period}): plan, treasury approval, execution through the TRON path"
+    ));
     if !(n.have_payouts && n.have_keeper) {
         println!("  skipped: not available: `lucid-keeper payouts` (plan|approve|execute|status)");
     } else {
@@ -1152,24 +1385,51 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
         for i in 0..3 {
             let mut proofs = Vec::new();
             for k in 0..30u64 {
-                proofs.push(n.sign(i, n.relay(i, first + 100 + 13 * k, (i as u64 + 1) * 5 * MIB))?);
+                proofs.push(n.sign(
+                    i,
+                    n.relay(i, first + 100 + 13 * k, (i as u64 + 1) * 5 * MIB),
+                )?);
             }
             posted += n.post_proofs(i, &proofs).await?;
         }
         println!("  {posted} relay proofs of {month} posted by the three nodes");
         let members = n.state.join("members.json");
-        std::fs::write(&members, serde_json::to_vec(&n.nodes.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>())?)?;
+        std::fs::write(
+            &members,
+            serde_json::to_vec(
+                &n.nodes
+                    .iter()
+                    .map(|a| format!("{a:#x}"))
+                    .collect::<Vec<_>>(),
+            )?,
+        )?;
         let log = n.log("payouts");
         let members_s = members.display().to_string();
         let steps: [(&str, Vec<&str>); 5] = [
-            ("plan", vec!["plan", "--period", &month, "--pool", &n.cli.pool, "--members", &members_s]),
+            (
+                "plan",
+                vec![
+                    "plan",
+                    "--period",
+                    &month,
+                    "--pool",
+                    &n.cli.pool,
+                    "--members",
+                    &members_s,
+                ],
+            ),
             ("approve", vec!["approve", "--period", &month]),
             ("execute", vec!["execute", "--period", &month]),
             ("execute again", vec!["execute", "--period", &month]),
             ("status", vec!["status", "--period", &month]),
         ];
         for (what, args) in steps {
-            let out = run_logged(&format!("lucid-keeper payouts {}", args.join(" ")), &mut n.payout_cmd(&args), &log).await?;
+            let out = run_logged(
+                &format!("lucid-keeper payouts {}", args.join(" ")),
+                &mut n.payout_cmd(&args),
+                &log,
+            )
+            .await?;
             println!("  $ lucid-keeper payouts {}", args.join(" "));
             for line in out.lines().take(20) {
                 println!("    {line}");
@@ -1180,10 +1440,18 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
         }
         let paid = n.paid(period).await?;
         for (to, amount) in &paid {
-            println!("  paid {} {} ({})", tron_address(to), usdt(*amount), n.node_name(to));
+            println!(
+                "  paid {} {} ({})",
+                tron_address(to),
+                usdt(*amount),
+                n.node_name(to)
+            );
         }
         if paid.len() != paid_count {
-            bail!("executing {month} again paid {} more payouts", paid.len().saturating_sub(paid_count));
+            bail!(
+                "executing {month} again paid {} more payouts",
+                paid.len().saturating_sub(paid_count)
+            );
         }
         let mut ids: Vec<&Address> = paid.iter().map(|(a, _)| a).collect();
         ids.sort();
@@ -1191,7 +1459,10 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
         if ids.len() != paid.len() {
             bail!("a recipient was paid twice in {month}");
         }
-        println!("  executing again paid nothing: {} payouts, each recipient once", paid.len());
+        println!(
+            "  executing again paid nothing: {} payouts, each recipient once",
+            paid.len()
+        );
     }
 
     // ---------------------------------------------------------------- the indexer's view
@@ -1200,7 +1471,16 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
     if n.have_indexer {
         // Let the indexer catch up with the head.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        for path in ["/v1/status", &format!("/v1/slots?from={boundary}&to={last}"), &format!("/v1/payouts?period={period}")] {
+        let paths = [
+            "/v1/status".to_owned(),
+            format!("/v1/slots?from={boundary}&to={}", last - 1),
+            "/v1/sessions?limit=2".to_owned(),
+            format!(
+                "/v1/payouts?recipient={}&period={period}",
+                tron_address(&n.nodes[0])
+            ),
+        ];
+        for path in &paths {
             let url = format!("{}{path}", n.indexer_url);
             let (st, v) = n.http.get(&url).await?;
             let mut text = v.to_string();
@@ -1220,8 +1500,16 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
     }
 
     let mut s = String::new();
-    let _ = writeln!(s, "\nsummary: slots={} epoch_boundary={boundary}", last - boundary);
-    let _ = writeln!(s, "summary: primary_wins={} fallback_wins={} other_results={} missed={}", tally.primary, tally.fallback, tally.other, tally.missed);
+    let _ = writeln!(
+        s,
+        "\nsummary: slots={} epoch_boundary={boundary}",
+        last - boundary
+    );
+    let _ = writeln!(
+        s,
+        "summary: primary_wins={} fallback_wins={} other_results={} missed={}",
+        tally.primary, tally.fallback, tally.other, tally.missed
+    );
     let _ = writeln!(
         s,
         "summary: sessions_anchored={} sessions_posted={} proofs_posted={} gas_per_session={}",
@@ -1231,9 +1519,20 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
         tally.gas.checked_div(tally.sessions).unwrap_or(0)
     );
     let _ = writeln!(s, "summary: payouts_paid={paid_count} period={month}");
-    let _ = writeln!(s, "summary: keeper_killed={}", kill.map(|(sl, i)| format!("keeper-{} before slot {sl}", i + 1)).unwrap_or_else(|| "none".into()));
+    let _ = writeln!(
+        s,
+        "summary: keeper_killed={}",
+        kill.map(|(sl, i)| format!("keeper-{} before slot {sl}", i + 1))
+            .unwrap_or_else(|| "none".into())
+    );
     if n.have_indexer {
-        let _ = writeln!(s, "dashboard: {}/  (API {}/v1/…: {})", n.indexer_url, n.indexer_url, if api_ok { "answering" } else { "not answering" });
+        let _ = writeln!(
+            s,
+            "dashboard: {}/  (API {}/v1/…: {})",
+            n.indexer_url,
+            n.indexer_url,
+            if api_ok { "answering" } else { "not answering" }
+        );
     }
     let _ = writeln!(s, "logs: {}/", n.state.display());
     print!("{s}");
@@ -1241,7 +1540,10 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
         // The recorder goes on; chain time now runs at its natural pace (a slot every two minutes).
         stop.store(false, Ordering::Relaxed);
         tokio::spawn(recorder(net.clone(), stop.clone(), Duration::from_secs(5)));
-        println!("KEEP_RUNNING=1: everything stays up (on-system {}, payment {}, TRON {}); Ctrl-C stops every process.", n.onsys, n.payment, n.tron);
+        println!(
+            "KEEP_RUNNING=1: everything stays up (on-system {}, payment {}, TRON {}); Ctrl-C stops every process.",
+            n.onsys, n.payment, n.tron
+        );
     }
     Ok(keep)
 }

@@ -242,12 +242,15 @@ pub struct ProofResult {
     pub message: Option<String>,
 }
 
+/// One proof's validation: the proof and its id, or (reason code, message).
+type Checked = Result<(SignedProof, B256), (&'static str, String)>;
+
 /// Validates proofs on up to two threads (signature recovery dominates).
 fn validate_all(
     codec: &ProofCodec,
     items: &[String],
     slot_now: Option<u64>,
-) -> Vec<Result<(SignedProof, B256), (&'static str, String)>> {
+) -> Vec<Checked> {
     let one = |line: &String| match slot_now {
         Some(cur) => codec
             .validate_json(line, cur)

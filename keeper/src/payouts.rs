@@ -28,8 +28,8 @@ use anyhow::{Context, bail};
 use k256::ecdsa::SigningKey;
 use lucid_core::Params;
 use lucid_payout::plan::{
-    self as pplan, Attestation, Month, Payable, PlanInput, PlanStatus, RouterKind,
-    Wait, execution_order, fit_day, format_usdt, parse_usdt,
+    self as pplan, Attestation, Month, Payable, PlanInput, PlanStatus, RouterKind, Wait,
+    execution_order, fit_day, format_usdt, parse_usdt,
 };
 use lucid_payout::tx::TriggerParams;
 use lucid_payout::{SenderConfig, TronAddress, TronClient};
@@ -72,7 +72,12 @@ pub struct NetArgs {
     )]
     pub journal_dir: PathBuf,
     /// Receipt poll interval of the sender (ms)
-    #[arg(long, env = "LUCID_PAYOUT_POLL_MS", default_value_t = 1000, global = true)]
+    #[arg(
+        long,
+        env = "LUCID_PAYOUT_POLL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
     pub poll_ms: u64,
 }
 
@@ -192,7 +197,7 @@ pub fn run(params: &Params, args: &PayoutsArgs) -> anyhow::Result<()> {
         .build()
         .context("tokio runtime")?;
     rt.block_on(async {
-        let ctx = Ctx::open(params.clone(), &args.net).await?;
+        let ctx = Ctx::open(*params, &args.net).await?;
         match &args.cmd {
             PayoutsCmd::Plan(a) => plan_cmd(&ctx, a).await,
             PayoutsCmd::Approve(a) => approve_cmd(&ctx, a).await,
@@ -272,8 +277,11 @@ impl Ctx {
             .context("TRON_RPC is required (the TRON full node's HTTP API)")?;
         let client = TronClient::new(rpc).context("TRON_RPC")?;
         let req = |v: &Option<String>, name: &str| -> anyhow::Result<TronAddress> {
-            parse_tron(v.as_deref().with_context(|| format!("{name} is required"))?)
-                .with_context(|| name.to_string())
+            parse_tron(
+                v.as_deref()
+                    .with_context(|| format!("{name} is required"))?,
+            )
+            .with_context(|| name.to_string())
         };
         let routers = Routers {
             v0: req(&net.router_v0, "PAYOUT_ROUTER_V0_ADDRESS")?,
@@ -313,8 +321,8 @@ impl Ctx {
 pub fn read_attestations(path: &Path) -> anyhow::Result<Vec<Attestation>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading attestations {}", path.display()))?;
-    let v: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not JSON", path.display()))?;
+    let v: Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
     let arr = v
         .as_array()
         .with_context(|| format!("{}: expected a JSON array", path.display()))?;
@@ -406,10 +414,16 @@ pub async fn plan_period(
         for k in [RouterKind::V0, RouterKind::Kyc] {
             let paid = chain::period_paid(&ctx.client, &ctx.router(k), period).await?;
             if !paid.is_zero() {
-                bail!("period {month} cannot be planned again: {k:?} router already paid {paid} micro-USDT under it");
+                bail!(
+                    "period {month} cannot be planned again: {k:?} router already paid {paid} micro-USDT under it"
+                );
             }
         }
-        tracing::info!(period, planned_at = prev.planned_at, "re-planning (nothing paid yet)");
+        tracing::info!(
+            period,
+            planned_at = prev.planned_at,
+            "re-planning (nothing paid yet)"
+        );
     }
     let slots = ctx
         .params
@@ -513,7 +527,14 @@ fn payout_json(p: &PayoutDoc) -> Value {
 fn print_table(payouts: &[PayoutDoc]) {
     println!(
         "{:<36} {:<42} {:>10} {:>16} {:>16} {:>16} {:<4} {:<11}",
-        "recipient", "nodeId", "credits", "gross USDT", "amount USDT", "carryOut USDT", "rtr", "status"
+        "recipient",
+        "nodeId",
+        "credits",
+        "gross USDT",
+        "amount USDT",
+        "carryOut USDT",
+        "rtr",
+        "status"
     );
     for p in payouts {
         println!(
@@ -581,10 +602,9 @@ async fn plan_cmd(ctx: &Ctx, a: &PlanArgs) -> anyhow::Result<()> {
 // approve
 
 async fn known_period(ctx: &Ctx, month: Month) -> anyhow::Result<PeriodDoc> {
-    ctx.db
-        .period(month.period())
-        .await?
-        .with_context(|| format!("unknown period {month}: run `payouts plan --period {month}` first"))
+    ctx.db.period(month.period()).await?.with_context(|| {
+        format!("unknown period {month}: run `payouts plan --period {month}` first")
+    })
 }
 
 /// Sends `setPeriodRoot` on both routers with the treasury key (skips a router that already has
@@ -829,7 +849,7 @@ pub async fn execute_period(
                     .into_iter()
                     .filter(|a| a.to == p.to && a.valid_at(now_s))
                     .collect();
-                ordered.sort_by(|a, b| b.expiry.cmp(&a.expiry));
+                ordered.sort_by_key(|a| std::cmp::Reverse(a.expiry));
                 for a in ordered {
                     if chain::attestation_valid(&ctx.client, &router, a).await? {
                         chosen = Some(a.clone());
@@ -1054,7 +1074,9 @@ async fn status_cmd(ctx: &Ctx, a: &StatusArgs) -> anyhow::Result<()> {
 /// periodically; it is idempotent.
 pub async fn unattended_tick(ctx: &Ctx, pool: U256, treasury: &SigningKey) -> anyhow::Result<()> {
     if ctx.net.tron_network != "local" {
-        bail!("LUCID_PAYOUTS=on is for TRON_NETWORK=local only: in production the treasury is a multisig (use `payouts approve --unsigned`)");
+        bail!(
+            "LUCID_PAYOUTS=on is for TRON_NETWORK=local only: in production the treasury is a multisig (use `payouts approve --unsigned`)"
+        );
     }
     let (now, _) = chain::on_system_now(ctx.net.on_system_rpc.as_deref()).await?;
     let cur = Month::from_period(lucid_payout::leaf::period_at(now));

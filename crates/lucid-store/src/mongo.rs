@@ -660,6 +660,8 @@ impl MongoStore {
                         match s!(sess, c.insert_one(&d)) {
                             Ok(_) => return Ok(true),
                             Err(e) if is_id_dup(&e) && sess.is_none() => continue,
+                            // in a transaction: the raw error, so the transaction is retried
+                            Err(e) if is_id_dup(&e) => return Err(e.into()),
                             Err(e) => return Err(map_err(coll, e)),
                         }
                     }
@@ -793,6 +795,8 @@ impl MongoStore {
                             out = Some(SubmitOutcome::Inserted);
                         }
                         Err(e) if is_id_dup(&e) && sess.is_none() => continue,
+                        // in a transaction: the raw error, so the transaction is retried
+                        Err(e) if is_id_dup(&e) => return Err(e.into()),
                         Err(e) => return Err(map_err(coll, e)),
                     }
                 }

@@ -80,8 +80,13 @@ async fn view<C: SolCall>(
             }
         );
     }
-    C::abi_decode_returns(&r.output)
-        .with_context(|| format!("{} on {}: undecodable answer", C::SIGNATURE, contract.encode()))
+    C::abi_decode_returns(&r.output).with_context(|| {
+        format!(
+            "{} on {}: undecodable answer",
+            C::SIGNATURE,
+            contract.encode()
+        )
+    })
 }
 
 pub async fn limits(client: &TronClient, r: &TronAddress) -> anyhow::Result<Limits> {
@@ -174,9 +179,7 @@ pub async fn day_budget(
         b.recipient_daily_limit = Some(view(client, r, recipientDailyLimitCall {}).await?);
         for h in items.iter().filter_map(|p| p.kyc_hash) {
             if let std::collections::btree_map::Entry::Vacant(e) = b.recipient_spent.entry(h) {
-                e.insert(
-                    view(client, r, recipientSpentOnDayCall { kycHash: h, day }).await?,
-                );
+                e.insert(view(client, r, recipientSpentOnDayCall { kycHash: h, day }).await?);
             }
         }
     }
@@ -298,7 +301,9 @@ fn hex_u64(v: &Value) -> Option<u64> {
 
 /// Chain time (the latest block's timestamp) and chain id of the on-system chain.
 pub async fn on_system_now(url: Option<&str>) -> anyhow::Result<(u64, u64)> {
-    let url = url.context("ON_SYSTEM_CHAIN_RPC is required (chain time and the chain id of PayoutAddress signatures)")?;
+    let url = url.context(
+        "ON_SYSTEM_CHAIN_RPC is required (chain time and the chain id of PayoutAddress signatures)",
+    )?;
     let b = rpc(url, "eth_getBlockByNumber", json!(["latest", false])).await?;
     let t = b
         .get("timestamp")

@@ -80,8 +80,11 @@ pub struct PaidRecord {
 #[async_trait]
 pub trait PayoutDb: Send + Sync {
     /// Valid proofs with `from ≤ slot < to`, and their ids.
-    async fn proofs_in_slots(&self, from: u64, to: u64)
-    -> anyhow::Result<(Vec<TaskProof>, Vec<B256>)>;
+    async fn proofs_in_slots(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> anyhow::Result<(Vec<TaskProof>, Vec<B256>)>;
     /// `carry(e)` for every node with a payout in a period before `period`.
     async fn latest_carries(&self, period: u32) -> anyhow::Result<BTreeMap<Address, U256>>;
     /// Every stored PayoutAddress of `nodes`.

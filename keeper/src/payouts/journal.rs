@@ -66,7 +66,9 @@ impl<'a> FileJournal<'a> {
                 match serde_json::from_str::<Line>(&l) {
                     Ok(x) => lines.push(x),
                     // A torn last line (crash mid-write): that attempt was never broadcast.
-                    Err(e) => tracing::warn!(line = i + 1, error = %e, "ignoring a torn journal line"),
+                    Err(e) => {
+                        tracing::warn!(line = i + 1, error = %e, "ignoring a torn journal line")
+                    }
                 }
             }
         }

@@ -18,7 +18,9 @@ use super::db::{PaidRecord, PayoutDb, PayoutDoc, PayoutState, PeriodDoc};
 
 /// Opens the store named by `LUCID_STORE` (default `sqlite://lucid.db`).
 pub async fn open(url: Option<&str>) -> anyhow::Result<Box<dyn PayoutDb>> {
-    let s = lucid_store::open(url).await.context("opening LUCID_STORE")?;
+    let s = lucid_store::open(url)
+        .await
+        .context("opening LUCID_STORE")?;
     Ok(Box::new(StoreDb(s)))
 }
 
