@@ -58,3 +58,8 @@ snapshot:
 # Criterion benchmarks (numbers go to docs/benchmarks.md).
 bench:
     cargo bench --workspace
+
+# Indexer benchmark: backfill events/s (RPC vs store) and live latency (LUCID_BENCH_EVENTS, default 100000;
+# LUCID_BENCH_STORE, default a fresh SQLite file). Figures: docs/benchmarks.md.
+bench-indexer:
+    cargo nextest run -p lucid-indexer --release --test bench --run-ignored only --no-capture
