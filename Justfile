@@ -8,7 +8,7 @@ export FOUNDRY_PROFILE := env_var_or_default('FOUNDRY_PROFILE', if env_var_or_de
 default:
     @just --list
 
-# Run the whole system locally on the embedded default store (SQLite): two anvils, deploy, workload, query.
+# Run the whole network locally (SQLite): anvils, TRON stand-in, indexer, three keepers, nodes, a payout (devnet/).
 up:
     scripts/up.sh
 

@@ -4,6 +4,7 @@
 //! the SPEC §1 environment variables; JSON goes to stdout, logs and invalid-proof reports to stderr.
 
 mod offline;
+mod payouts;
 mod simulate;
 
 use anyhow::Context;
@@ -92,6 +93,8 @@ enum Cmd {
     Simulate(simulate::SimulateArgs),
     /// The node's daemon: HTTP API, frozen tallies, live leader plan, anchoring (SPEC §6).
     Run(Box<lucid_keeper::daemon::RunArgs>),
+    /// Monthly USDT payouts on TRON: plan, approve, execute, status (SPEC §4 payout amounts).
+    Payouts(payouts::PayoutsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -119,5 +122,6 @@ fn main() -> anyhow::Result<()> {
                 cli.params.genesis_time.is_some() || std::env::var_os("GENESIS_TIME").is_some();
             lucid_keeper::daemon::run_blocking(params, explicit, *a)
         }
+        Cmd::Payouts(a) => payouts::run(&params, &a),
     }
 }
