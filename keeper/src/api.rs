@@ -246,11 +246,7 @@ pub struct ProofResult {
 type Checked = Result<(SignedProof, B256), (&'static str, String)>;
 
 /// Validates proofs on up to two threads (signature recovery dominates).
-fn validate_all(
-    codec: &ProofCodec,
-    items: &[String],
-    slot_now: Option<u64>,
-) -> Vec<Checked> {
+fn validate_all(codec: &ProofCodec, items: &[String], slot_now: Option<u64>) -> Vec<Checked> {
     let one = |line: &String| match slot_now {
         Some(cur) => codec
             .validate_json(line, cur)
