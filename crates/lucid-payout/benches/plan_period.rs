@@ -96,7 +96,7 @@ fn main() {
         .collect();
     let input = PlanInput {
         period: month.period(),
-        pool: U256::from(50_000_000_000u64),
+        pool: U256::from(500_000_000_000u64), // 500,000 USDT: ~50 USDT a node
         planned_at: month.end_unix(),
         members: None,
         credits,
