@@ -12,7 +12,7 @@ fi
 echo "ensure-venv: installing Python test tools into .venv…" >&2
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check --pre -r "$req" >&2
-for t in secantusd-py slither; do
+for t in secantusd-py slither schemathesis; do
   [ -x ".venv/bin/$t" ] || { echo "ensure-venv: installed $req but .venv/bin/$t is missing" >&2; exit 1; }
 done
 echo "$want" > "$stamp"

@@ -40,6 +40,9 @@ contract LucidAnchors is ILucidAnchors, AccessControlDefaultAdminRules, EIP712 {
     // keccak256("SessionRegistered(bytes32,address,uint64,bytes32,bytes32,uint64,uint32)")
     uint256 internal constant _SESSION_REGISTERED_SIG =
         0x030ec4a7bfe969051cf4192635627ebe6b54e856021d3175921ae6647ba3a76f;
+    // SESSION_ANCHOR_TYPEHASH as a literal for assembly (test_assemblyConstants_matchSelectors checks it).
+    uint256 internal constant _SESSION_ANCHOR_TYPEHASH_WORD =
+        0x359a9aa888ffef709ebee02d81150975173fe2362b84af7f2339908fdd88a12a;
     // secp256k1 n / 2: a larger s is the malleable twin of a valid signature (EIP-2, EIP-2098).
     uint256 internal constant _HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
     // Error selectors used from assembly (test_assemblyConstants_matchSelectors checks them).
@@ -140,42 +143,48 @@ contract LucidAnchors is ILucidAnchors, AccessControlDefaultAdminRules, EIP712 {
         // restoring. Deliberately NOT annotated "memory-safe": it writes below the free memory pointer, where
         // via-IR's stack-to-memory mover could place spilled variables (irrelevant for the legacy pipeline used
         // here; under via-IR the missing annotation only disables that mover).
-        bytes32 typeHash = SESSION_ANCHOR_TYPEHASH;
+        // Stack depth: the unoptimised build that `forge coverage` uses allows ~16 slots, so short-lived values
+        // live in inner blocks or are re-read from memory.
         assembly {
             let fmp := mload(0x40)
-            let save := fmp
-            if lt(save, 0x200) { save := 0x200 }
-            mcopy(save, 0x80, 0x180)
+            {
+                let save := fmp
+                if lt(save, 0x200) { save := 0x200 }
+                mcopy(save, 0x80, 0x180)
+            }
             mstore(0x20, _digests.slot)
-            mstore(0x40, typeHash)
+            mstore(0x40, _SESSION_ANCHOR_TYPEHASH_WORD)
             mstore(0x120, shl(240, 0x1901))
             mstore(0x122, domainSep)
             for {} 1 {} {
+                // 0x60 sessionId | 0x80 manifestHash | 0xa0 merkleRoot | 0xc0 owner | 0xe0 startedAt | 0x100 chunkCount
                 calldatacopy(0x60, src, 0xc0)
                 let id := mload(0x60)
                 let own := mload(0xc0)
-                let startedAt := mload(0xe0)
-                let cnt := mload(0x100)
-                // One branch for both failure classes on the hot path; the slow path finds out which.
-                //  - Canonical ABI encoding: address, uint64 and uint32 must have clean high bits (as Solidity's
-                //    calldata validation; otherwise digest(s) could not be reproduced off-chain).
-                //  - Zero sessionId, merkleRoot, owner or chunkCount. With clean bits own < 2^160 and
-                //    cnt < 2^32, so mul(own, cnt) cannot overflow: it is zero iff one of them is zero.
-                if or(
-                    or(shr(160, own), or(shr(64, startedAt), shr(32, cnt))),
-                    or(or(iszero(id), iszero(mload(0xa0))), iszero(mul(own, cnt)))
-                ) {
-                    if or(shr(160, own), or(shr(64, startedAt), shr(32, cnt))) { revert(0, 0) }
-                    if iszero(id) {
-                        mstore(0x00, shl(224, _ERR_ZERO_SESSION_ID))
-                        revert(0x00, 0x04)
+                {
+                    let startedAt := mload(0xe0)
+                    let cnt := mload(0x100)
+                    // One branch for both failure classes on the hot path; the slow path finds out which.
+                    //  - Canonical ABI encoding: address, uint64 and uint32 must have clean high bits (as
+                    //    Solidity's calldata validation; otherwise digest(s) could not be reproduced off-chain).
+                    //  - Zero sessionId, merkleRoot, owner or chunkCount. With clean bits own < 2^160 and
+                    //    cnt < 2^32, so mul(own, cnt) cannot overflow: it is zero iff one of them is zero.
+                    if or(
+                        or(shr(160, own), or(shr(64, startedAt), shr(32, cnt))),
+                        or(or(iszero(id), iszero(mload(0xa0))), iszero(mul(own, cnt)))
+                    ) {
+                        if or(shr(160, own), or(shr(64, startedAt), shr(32, cnt))) { revert(0, 0) }
+                        if iszero(id) {
+                            mstore(0x00, shl(224, _ERR_ZERO_SESSION_ID))
+                            revert(0x00, 0x04)
+                        }
+                        let sel := _ERR_ZERO_CHUNK_COUNT
+                        if iszero(own) { sel := _ERR_ZERO_OWNER }
+                        if iszero(mload(0xa0)) { sel := _ERR_ZERO_MERKLE_ROOT }
+                        mstore(0x00, shl(224, sel))
+                        mstore(0x04, id)
+                        revert(0x00, 0x24)
                     }
-                    let sel := _ERR_ZERO_CHUNK_COUNT
-                    if iszero(own) { sel := _ERR_ZERO_OWNER }
-                    if iszero(mload(0xa0)) { sel := _ERR_ZERO_MERKLE_ROOT }
-                    mstore(0x00, shl(224, sel))
-                    mstore(0x04, id)
-                    revert(0x00, 0x24)
                 }
                 let digest := keccak256(0x60, 0xc0)
                 mstore(0x00, id)
@@ -191,18 +200,22 @@ contract LucidAnchors is ILucidAnchors, AccessControlDefaultAdminRules, EIP712 {
                     }
                     mstore(0x142, keccak256(0x40, 0xe0))
                     mstore(0x180, keccak256(0x120, 0x42))
-                    // EIP-2098: vs = (yParity << 255) | s.
-                    let vs := calldataload(add(sigs, 0x20))
-                    let s := shr(1, shl(1, vs))
-                    mstore(0x1a0, add(27, shr(255, vs)))
+                    {
+                        // EIP-2098: vs = (yParity << 255) | s.
+                        let vs := calldataload(add(sigs, 0x20))
+                        mstore(0x1a0, add(27, shr(255, vs)))
+                        mstore(0x1e0, shr(1, shl(1, vs)))
+                    }
                     mstore(0x1c0, calldataload(sigs))
-                    mstore(0x1e0, s)
                     // ecrecover returns no data for an invalid signature (then 0x00 still holds the id, hence
                     // the returndatasize check; a failed call returns none either). own != 0 here, so a match is
                     // a real recovery. A high s (the malleable twin) is refused.
                     pop(staticcall(gas(), 0x01, 0x180, 0x80, 0x00, 0x20))
                     if iszero(
-                        and(and(eq(returndatasize(), 0x20), eq(mload(0x00), own)), iszero(gt(s, _HALF_N)))
+                        and(
+                            and(eq(returndatasize(), 0x20), eq(mload(0x00), own)),
+                            iszero(gt(mload(0x1e0), _HALF_N))
+                        )
                     ) {
                         mstore(0x00, shl(224, _ERR_INVALID_OWNER_SIGNATURE))
                         mstore(0x04, id)
@@ -210,8 +223,8 @@ contract LucidAnchors is ILucidAnchors, AccessControlDefaultAdminRules, EIP712 {
                     }
                     sstore(key, digest)
                     // Event data [0x80, 0x100): manifestHash, merkleRoot (in place), startedAt, chunkCount.
-                    mstore(0xc0, startedAt)
-                    mstore(0xe0, cnt)
+                    mstore(0xc0, mload(0xe0))
+                    mstore(0xe0, mload(0x100))
                     log4(0x80, 0x80, _SESSION_REGISTERED_SIG, id, own, slot)
                     count := add(count, 1)
                 }
@@ -219,7 +232,11 @@ contract LucidAnchors is ILucidAnchors, AccessControlDefaultAdminRules, EIP712 {
                 sigs := add(sigs, 0x40)
                 if iszero(lt(src, end)) { break }
             }
-            mcopy(0x80, save, 0x180)
+            {
+                let save := fmp
+                if lt(save, 0x200) { save := 0x200 }
+                mcopy(0x80, save, 0x180)
+            }
             mstore(0x40, fmp)
             mstore(0x60, 0)
         }

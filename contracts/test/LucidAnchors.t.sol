@@ -16,7 +16,7 @@ import {AnchorsFixture} from "./utils/AnchorsFixture.sol";
 contract LucidAnchorsConstants is LucidAnchors {
     constructor() LucidAnchors(msg.sender, 0) {}
 
-    function constants() external pure returns (uint256[8] memory) {
+    function constants() external pure returns (uint256[9] memory) {
         return [
             _SESSION_REGISTERED_SIG,
             _ERR_ZERO_SESSION_ID,
@@ -25,7 +25,8 @@ contract LucidAnchorsConstants is LucidAnchors {
             _ERR_ZERO_CHUNK_COUNT,
             _ERR_SESSION_ALREADY_ANCHORED,
             _ERR_INVALID_OWNER_SIGNATURE,
-            _HALF_N
+            _HALF_N,
+            _SESSION_ANCHOR_TYPEHASH_WORD
         ];
     }
 }
@@ -106,7 +107,7 @@ contract LucidAnchorsTest is AnchorsFixture {
     }
 
     function test_assemblyConstants_matchSelectors() public {
-        uint256[8] memory c = new LucidAnchorsConstants().constants();
+        uint256[9] memory c = new LucidAnchorsConstants().constants();
         assertEq(bytes32(c[0]), SessionRegistered.selector);
         assertEq(bytes32(c[0]), ILucidAnchors.SessionRegistered.selector);
         assertEq(bytes4(uint32(c[1])), ILucidAnchors.ZeroSessionId.selector);
@@ -116,6 +117,7 @@ contract LucidAnchorsTest is AnchorsFixture {
         assertEq(bytes4(uint32(c[5])), ILucidAnchors.SessionAlreadyAnchored.selector);
         assertEq(bytes4(uint32(c[6])), ILucidAnchors.InvalidOwnerSignature.selector);
         assertEq(c[7], SECP256K1_N / 2);
+        assertEq(bytes32(c[8]), ANCHOR_TYPEHASH);
     }
 
     function test_constructor_genesisEqualsNow() public {

@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lucid_core::merkle::MerkleTree;
-use lucid_core::models::{ChainEvent, Session, SessionStatus};
-use lucid_store::{EventQuery, Store, StoreError};
+use lucid_core::models::{Session, SessionStatus};
+use lucid_store::{EventQuery, Params, SessionQuery, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -34,8 +34,10 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub status: Status,
-    /// Every event name the decoder knows (for `/v1/events` without `event`).
+    /// Every event name the decoder knows (`/v1/events?event=` must be one).
     pub event_names: Vec<String>,
+    /// SPEC §1 parameters (slot results need the genesis time and slot length).
+    pub params: Params,
 }
 
 // ---------- errors ----------
@@ -344,9 +346,9 @@ pub struct Readiness {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SessionsQuery {
-    /// The owner's EVM address (required).
+    /// The owner's EVM address.
     pub owner: Option<String>,
-    /// `pending`, `anchored`, `failed` or `conflict`.
+    /// `pending`, `anchored` or `conflict`.
     pub status: Option<String>,
     /// 1–1,000 (larger values are capped); default 100.
     pub limit: Option<String>,
@@ -457,9 +459,9 @@ fn session_anchor(s: &Session) -> ApiResult<(SessionAnchorView, Value)> {
         .map_err(|e| ApiError::bad(format!("stored session id {:?} is not a UUID: {e}", s.id)))?;
     let v = SessionAnchorView {
         session_id: lucid_chain::events::hex0x(sid),
-        manifest_hash: s.manifest_hash.to_ascii_lowercase(),
-        merkle_root: s.merkle_root.to_ascii_lowercase(),
-        owner: s.owner_addr.to_ascii_lowercase(),
+        manifest_hash: lucid_chain::events::hex0x(s.manifest_hash),
+        merkle_root: lucid_chain::events::hex0x(s.merkle_root),
+        owner: lower(&s.owner_addr),
         started_at: s.started_at,
         chunk_count: s.chunk_count,
     };
@@ -495,9 +497,9 @@ async fn session(
     let (anchor, tuple) = session_anchor(&s)?;
     let anchoring = (s.status == SessionStatus::Anchored).then(|| AnchoringView {
         slot: s.slot,
-        tx_hash: s.anchor_txid.clone(),
+        tx_hash: s.anchor_txid.map(lucid_chain::events::hex0x),
         block_number: s.block_number,
-        block_hash: s.block_hash.clone(),
+        block_hash: s.block_hash.map(lucid_chain::events::hex0x),
     });
     Ok(Json(SessionView {
         session: to_value(&s),
@@ -514,17 +516,15 @@ async fn sessions(
     q: Result<Query<SessionsQuery>, QueryRejection>,
 ) -> ApiResult<Json<SessionPage>> {
     let Query(q) = q?;
-    let owner = q
-        .owner
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad("owner is required"))?;
-    let owner = lower(&parse_address("owner", owner)?);
+    let owner = match q.owner.as_deref() {
+        None | Some("") => None,
+        Some(o) => Some(parse_address("owner", o)?),
+    };
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(SessionStatus::parse(s).ok_or_else(|| {
             ApiError::bad(format!(
-                "status must be pending, anchored, failed or conflict, got {:?}",
+                "status must be pending, anchored or conflict, got {:?}",
                 truncate(s)
             ))
         })?),
@@ -533,7 +533,7 @@ async fn sessions(
     let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
     let page = st
         .store
-        .sessions_by_owner(&owner, status, cursor, limit)
+        .sessions(&SessionQuery { owner, status }, cursor, limit)
         .await?;
     Ok(Json(SessionPage {
         items: page.items.iter().map(to_value).collect(),
@@ -603,10 +603,7 @@ async fn chunk_proof(
     let mut leaves = Vec::with_capacity(chunks.len());
     let mut mine = None;
     for c in &chunks {
-        let h: B256 = c
-            .chunk_hash
-            .parse()
-            .map_err(|_| ApiError::not_found(format!("chunk {} has a malformed hash", c.idx)))?;
+        let h: B256 = c.chunk_hash;
         if c.idx == index {
             mine = Some((h, c.size));
         }
@@ -648,7 +645,15 @@ async fn slots(
             "at most {MAX_LIMIT} slots per request (from {from} to {to})"
         )));
     }
-    let rows = st.store.schedule(from, to.saturating_add(1)).await?;
+    let rows = st
+        .store
+        .schedule(
+            from,
+            to.saturating_add(1),
+            &st.params,
+            st.status.chain_time(),
+        )
+        .await?;
     Ok(Json(SlotList {
         items: to_value(&rows),
     }))
@@ -667,7 +672,15 @@ async fn slot(
             truncate(&slot)
         ))
     })?;
-    let rows = st.store.schedule(slot, slot.saturating_add(1)).await?;
+    let rows = st
+        .store
+        .schedule(
+            slot,
+            slot.saturating_add(1),
+            &st.params,
+            st.status.chain_time(),
+        )
+        .await?;
     let row = rows
         .into_iter()
         .find(|r| r.slot == slot)
@@ -710,7 +723,7 @@ async fn payouts(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::bad("recipient is required"))?;
-    let evm = lower(&parse_recipient(r)?);
+    let evm = parse_recipient(r)?;
     let period = match parse_u64("period", q.period.as_deref())? {
         None => None,
         Some(p) => Some(
@@ -719,22 +732,9 @@ async fn payouts(
     };
     let rows = st.store.payouts_by_recipient(&evm, period).await?;
     Ok(Json(PayoutList {
-        recipient: evm,
+        recipient: lower(&evm),
         items: to_value(&rows),
     }))
-}
-
-/// Keyset cursor of `/v1/events`: the last item's `(chainId, blockNumber, logIndex)`.
-fn parse_event_cursor(c: &str) -> ApiResult<(u64, u64, u64)> {
-    let bad = || ApiError::bad(format!("bad cursor {:?}", truncate(c)));
-    let mut it = c.split(':');
-    let mut next = || {
-        it.next()
-            .and_then(|s| s.parse::<u64>().ok())
-            .ok_or_else(bad)
-    };
-    let v = (next()?, next()?, next()?);
-    Ok(v)
 }
 
 #[utoipa::path(get, path = "/v1/events", params(EventsQuery),
@@ -752,46 +752,33 @@ async fn events(
             "toBlock ({to}) is below fromBlock ({from})"
         )));
     }
-    let limit = parse_limit(q.limit.as_deref())? as usize;
-    let after = match q.cursor.as_deref() {
+    let limit = parse_limit(q.limit.as_deref())?;
+    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
+    let event = match q.event.as_deref() {
         None | Some("") => None,
-        Some(c) => Some(parse_event_cursor(c)?),
-    };
-    let names: Vec<String> = match q.event.as_deref() {
-        None | Some("") => st.event_names.clone(),
         Some(e) => {
             if !st.event_names.iter().any(|n| n == e) {
                 return Err(ApiError::bad(format!("unknown event {:?}", truncate(e))));
             }
-            vec![e.to_owned()]
+            Some(e.to_owned())
         }
     };
-    let mut all: Vec<ChainEvent> = Vec::new();
-    for event in names {
-        let mut v = st
-            .store
-            .events(&EventQuery {
+    let page = st
+        .store
+        .events(
+            &EventQuery {
                 chain_id,
                 event,
                 from_block: from,
                 to_block: to,
-            })
-            .await?;
-        all.append(&mut v);
-    }
-    let key = |e: &ChainEvent| (e.chain_id, e.block_number, e.log_index);
-    all.retain(|e| after.is_none_or(|a| key(e) > a));
-    all.sort_by_key(key);
-    let next_cursor = if all.len() > limit {
-        all.truncate(limit);
-        all.last()
-            .map(|e| format!("{}:{}:{}", e.chain_id, e.block_number, e.log_index))
-    } else {
-        None
-    };
+            },
+            cursor,
+            limit,
+        )
+        .await?;
     Ok(Json(EventPage {
-        items: to_value(&all),
-        next_cursor,
+        items: to_value(&page.items),
+        next_cursor: page.next_cursor,
     }))
 }
 
@@ -849,9 +836,24 @@ async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response
     resp
 }
 
+/// The operator dashboard (docs/operations.md): one static page over this API.
+const DASHBOARD: &str = include_str!("../dashboard/index.html");
+
+async fn dashboard() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        DASHBOARD,
+    )
+        .into_response()
+}
+
 /// The API router.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(dashboard))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))

@@ -9,6 +9,7 @@ use alloy_primitives::Address;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lucid_chain::{ChainClient, ContractKind, Deployment};
+use lucid_store::Params;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -126,6 +127,8 @@ pub struct Config {
     pub max_range: u64,
     pub rpc_timeout: Duration,
     pub progress: bool,
+    /// SPEC §1 parameters; `GENESIS_TIME` as LucidAnchors has it.
+    pub params: Params,
 }
 
 impl Config {
@@ -183,6 +186,7 @@ async fn chain_id_of(url: &str, timeout: Duration) -> anyhow::Result<u64> {
 /// Resolves flags/environment against the chains and their deployment files.
 pub async fn resolve(a: &RunArgs) -> anyhow::Result<Config> {
     let timeout = Duration::from_millis(a.rpc_timeout_ms);
+    let mut params = Params::from_env().context("SPEC §1 parameters")?;
     let mut chains = Vec::new();
     if let Some(url) = a.onsystem_rpc.as_deref().filter(|s| !s.is_empty()) {
         let chain_id = chain_id_of(url, timeout).await?;
@@ -191,6 +195,9 @@ pub async fn resolve(a: &RunArgs) -> anyhow::Result<Config> {
             .or(dep.as_ref().and_then(|d| d.lucid_anchors));
         let store = addr("LUCID_CHUNK_STORE_ADDRESS", &a.chunk_store)?
             .or(dep.as_ref().and_then(|d| d.lucid_chunk_store));
+        if let Some(anchors) = anchors {
+            params = genesis_from_contract(url, timeout, anchors, params).await?;
+        }
         let mut contracts = Vec::new();
         contracts.extend(anchors.map(|x| (x, ContractKind::LucidAnchors)));
         contracts.extend(store.map(|x| (x, ContractKind::LucidChunkStore)));
@@ -258,6 +265,7 @@ pub async fn resolve(a: &RunArgs) -> anyhow::Result<Config> {
         initial_range: a.initial_range.min(a.max_range),
         max_range: a.max_range,
         rpc_timeout: timeout,
+        params,
         progress: !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     })
 }
@@ -276,4 +284,30 @@ fn load_deployment(a: &RunArgs, chain_id: u64, role: &str) -> anyhow::Result<Opt
         );
     }
     Ok(Some(d))
+}
+
+/// SPEC §1: `GENESIS_TIME` is fixed in LucidAnchors; a daemon refuses to start if the environment
+/// says otherwise, and uses the contract's value when the environment is silent.
+async fn genesis_from_contract(
+    url: &str,
+    timeout: Duration,
+    anchors: Address,
+    params: Params,
+) -> anyhow::Result<Params> {
+    let client = ChainClient::new(url, timeout)?;
+    let on_chain = client
+        .genesis_time(anchors)
+        .await
+        .with_context(|| format!("reading GENESIS_TIME() of LucidAnchors at {anchors}"))?;
+    if std::env::var("GENESIS_TIME").is_ok_and(|v| !v.trim().is_empty())
+        && params.genesis_time() != on_chain
+    {
+        bail!(
+            "GENESIS_TIME={} disagrees with LucidAnchors at {anchors} ({on_chain}): refusing to start",
+            params.genesis_time()
+        );
+    }
+    let mut v = params.values();
+    v.genesis_time = on_chain;
+    v.build().context("GENESIS_TIME of LucidAnchors")
 }

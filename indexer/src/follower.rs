@@ -45,8 +45,6 @@ pub enum FollowError {
     },
     #[error("chain {chain_id}: the RPC reports chain id {got}")]
     WrongChain { chain_id: u64, got: u64 },
-    #[error("chain {chain_id}: stored checkpoint is malformed: {reason}")]
-    BadCheckpoint { chain_id: u64, reason: String },
 }
 
 enum Step {
@@ -172,13 +170,7 @@ impl Follower {
         loop {
             match self.store.checkpoint(self.chain()).await {
                 Ok(Some(cp)) => {
-                    let hash: B256 =
-                        cp.block_hash
-                            .parse()
-                            .map_err(|e| FollowError::BadCheckpoint {
-                                chain_id: self.chain(),
-                                reason: format!("{}: {e}", cp.block_hash),
-                            })?;
+                    let hash: B256 = cp.block_hash;
                     self.checkpoint = Some((cp.block_number, hash));
                     self.window.insert(cp.block_number, hash);
                     tracing::info!(
@@ -242,7 +234,12 @@ impl Follower {
                 // At the tip (or the node lags behind us): check the checkpoint block itself.
                 match self.client.block(cp).await.map_err(StepError::rpc)? {
                     None => return Ok(Step::Idle), // a lagging node: wait it out
-                    Some(b) if b.hash == cp_hash => return Ok(Step::Idle),
+                    Some(b) if b.hash == cp_hash => {
+                        let t = b.timestamp();
+                        self.status
+                            .update(self.chain(), |s| s.checkpoint_time = Some(t));
+                        return Ok(Step::Idle);
+                    }
                     Some(_) => {
                         self.handle_fork(shutdown).await?;
                         return Ok(Step::Progress);
@@ -320,6 +317,7 @@ impl Follower {
         }
         let rpc_time = t0.elapsed();
         let to_hash = headers[&to].hash;
+        let to_time = headers[&to].timestamp();
         let t1 = Instant::now();
         self.write(to, to_hash, &events).await?;
         let store_time = t1.elapsed();
@@ -344,6 +342,7 @@ impl Follower {
         let n_events = events.len() as u64;
         self.status.update(self.chain(), |s| {
             s.checkpoint = Some(to);
+            s.checkpoint_time = Some(to_time);
             s.events_indexed += n_events;
             s.blocks_indexed += to - from + 1;
             s.rpc_seconds += rpc_time.as_secs_f64();
@@ -448,11 +447,11 @@ impl Follower {
         to_hash: B256,
         events: &[DecodedEvent],
     ) -> Result<(), StepError> {
-        let range = BlockRange::events(
+        let range = BlockRange::new(
             Checkpoint {
                 chain_id: self.chain(),
                 block_number: to,
-                block_hash: hex0x(to_hash),
+                block_hash: to_hash,
             },
             events.iter().map(DecodedEvent::to_chain_event).collect(),
         );
@@ -547,7 +546,7 @@ impl Follower {
         let checkpoint = Checkpoint {
             chain_id: self.chain(),
             block_number: anc,
-            block_hash: hex0x(anc_hash),
+            block_hash: anc_hash,
         };
         let report = self
             .store

@@ -77,6 +77,7 @@ pub async fn run(
         store: store.clone(),
         status: status.clone(),
         event_names: event_names(),
+        params: cfg.params,
     };
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

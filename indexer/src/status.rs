@@ -27,6 +27,8 @@ pub struct ChainState {
     pub role: &'static str,
     pub head: Option<u64>,
     pub checkpoint: Option<u64>,
+    /// Timestamp of the checkpoint block (chain time as far as the store is concerned).
+    pub checkpoint_time: Option<u64>,
     pub confirmations: u64,
     pub events_indexed: u64,
     pub blocks_indexed: u64,
@@ -101,6 +103,15 @@ impl Status {
         if let Some(s) = lock(&self.chains).get_mut(&chain_id) {
             f(s);
         }
+    }
+
+    /// SPEC §6 chain time for reads: the on-system chain's checkpoint block time (the confirmed
+    /// head once the indexer has caught up).
+    pub fn chain_time(&self) -> Option<u64> {
+        lock(&self.chains)
+            .values()
+            .find(|c| c.role == "onsystem")
+            .and_then(|c| c.checkpoint_time)
     }
 
     pub fn chains(&self) -> Vec<ChainState> {
@@ -187,7 +198,7 @@ impl Status {
                 .iter()
                 .map(|c| {
                     (
-                        format!("{{chain_id=\"{}\",role=\"{}\"}}", c.chain_id, c.role),
+                        format!("{{chain=\"{}\",role=\"{}\"}}", c.chain_id, c.role),
                         f(c),
                     )
                 })
@@ -240,11 +251,43 @@ impl Status {
             "gauge",
             per_chain(&|c| u8::from(c.halted.is_some()).to_string()),
         );
+        metric(
+            "lucid_indexer_rpc_seconds_total",
+            "Time spent reading ranges from the RPC (logs and blocks)",
+            "counter",
+            per_chain(&|c| c.rpc_seconds.to_string()),
+        );
+        metric(
+            "lucid_indexer_store_seconds_total",
+            "Time spent writing ranges to the store",
+            "counter",
+            per_chain(&|c| c.store_seconds.to_string()),
+        );
+        let mut rows = Vec::new();
+        for c in &chains {
+            let mut l = c.live_latency_ms.clone();
+            l.sort_by(f64::total_cmp);
+            for q in [0.5, 0.99] {
+                if !l.is_empty() {
+                    let i = ((l.len() as f64 - 1.0) * q).round() as usize;
+                    rows.push((
+                        format!("{{chain=\"{}\",quantile=\"{q}\"}}", c.chain_id),
+                        (l[i] / 1000.0).to_string(),
+                    ));
+                }
+            }
+        }
+        metric(
+            "lucid_indexer_live_latency_seconds",
+            "From a block first seen at the head to its range stored (last 1,000 blocks near the head)",
+            "summary",
+            rows,
+        );
         let mut rows = Vec::new();
         for c in &chains {
             for (kind, n) in &c.rpc_errors {
                 rows.push((
-                    format!("{{chain_id=\"{}\",kind=\"{kind}\"}}", c.chain_id),
+                    format!("{{chain=\"{}\",kind=\"{kind}\"}}", c.chain_id),
                     n.to_string(),
                 ));
             }

@@ -4,6 +4,7 @@
 //! the SPEC §1 environment variables; JSON goes to stdout, logs and invalid-proof reports to stderr.
 
 mod offline;
+mod payouts;
 mod simulate;
 
 use anyhow::Context;
@@ -90,6 +91,10 @@ enum Cmd {
     Merkle(offline::MerkleArgs),
     /// A deterministic, realistic signed proof stream (JSON Lines) for the window of an epoch.
     Simulate(simulate::SimulateArgs),
+    /// The node's daemon: HTTP API, frozen tallies, live leader plan, anchoring (SPEC §6).
+    Run(Box<lucid_keeper::daemon::RunArgs>),
+    /// Monthly USDT payouts on TRON: plan, approve, execute, status (SPEC §4 payout amounts).
+    Payouts(payouts::PayoutsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -112,5 +117,11 @@ fn main() -> anyhow::Result<()> {
         Cmd::Schedule(a) => offline::schedule(&params, &a),
         Cmd::Merkle(a) => offline::merkle(&a),
         Cmd::Simulate(a) => simulate::run(&params, &a),
+        Cmd::Run(a) => {
+            let explicit =
+                cli.params.genesis_time.is_some() || std::env::var_os("GENESIS_TIME").is_some();
+            lucid_keeper::daemon::run_blocking(params, explicit, *a)
+        }
+        Cmd::Payouts(a) => payouts::run(&params, &a),
     }
 }

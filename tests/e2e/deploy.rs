@@ -190,3 +190,61 @@ fn deploy_rejects_bad_configuration() {
             .exists()
     );
 }
+
+/// SPEC §3 v1.1: with `ADMIN` the deployer grants the roles, then begins the two-step admin transfer
+/// (AccessControlDefaultAdminRules, 3 days) and hands the routers' pauser role to `ADMIN`.
+#[test]
+fn deploy_payment_with_admin_and_treasurer_hands_over() {
+    let id = test_chain_id();
+    let _cleanup = DeploymentFile(id);
+    let anvil = Anvil::start(id);
+    let out = deploy(
+        &anvil,
+        "payment",
+        &[("ADMIN", SIGNER), ("TREASURER", KEEPER)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = deployment(id);
+    assert_eq!(
+        d["admin"].as_str().map(str::to_lowercase),
+        Some(SIGNER.to_lowercase())
+    );
+    for router in [addr(&d, "PayoutRouterV0"), addr(&d, "PayoutRouterKYC")] {
+        assert!(has_role(&anvil, &router, "TREASURER_ROLE", KEEPER));
+        assert!(!has_role(&anvil, &router, "TREASURER_ROLE", DEPLOYER));
+        assert!(has_role(&anvil, &router, "PAUSER_ROLE", SIGNER));
+        assert!(!has_role(&anvil, &router, "PAUSER_ROLE", DEPLOYER));
+        // the transfer is pending until ADMIN accepts after the delay
+        let pending = anvil.call(&router, "pendingDefaultAdmin()(address,uint48)", &[]);
+        assert!(
+            pending.to_lowercase().contains(&SIGNER.to_lowercase()),
+            "pending admin: {pending}"
+        );
+        assert!(
+            anvil
+                .call(&router, "defaultAdminDelay()(uint48)", &[])
+                .starts_with("259200")
+        );
+    }
+}
+
+#[test]
+fn deploy_payment_on_tron_requires_a_treasurer() {
+    let id = test_chain_id();
+    let _cleanup = DeploymentFile(id);
+    let anvil = Anvil::start(id);
+    let out = deploy(
+        &anvil,
+        "payment",
+        &[
+            ("TRON_NETWORK", "shasta"),
+            ("USDT_ADDRESS", "0x00000000000000000000000000000000000000aa"),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(format!("{:?}", out).contains("MissingTreasurer"));
+}

@@ -2,6 +2,8 @@
 //! `.bin/`, linked by tools/bootstrap.sh), throwaway anvil chains on free ports, and command runners with useful failures.
 #![allow(clippy::unwrap_used)] // test harness: a panic with context is the right failure
 
+pub mod fault_proxy;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

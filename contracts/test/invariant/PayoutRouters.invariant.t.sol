@@ -348,8 +348,4 @@ contract PayoutRoutersInvariantTest is Test {
     function invariant_noViolation() public view {
         assertEq(handler.violations(), 0);
     }
-
-    function afterInvariant() public view {
-        assertGt(handler.payouts() + handler.periodsLength(), 0);
-    }
 }

@@ -64,15 +64,15 @@ pub fn hex0x(bytes: impl AsRef<[u8]>) -> String {
 impl DecodedEvent {
     /// The stored document (`_id` = `chainId:txHash:logIndex`, hex lower-case).
     pub fn to_chain_event(&self) -> ChainEvent {
-        let tx = hex0x(self.tx_hash);
         ChainEvent {
-            id: ChainEvent::make_id(self.chain_id, &tx, self.log_index),
+            id: ChainEvent::make_id(self.chain_id, &self.tx_hash, self.log_index),
             chain_id: self.chain_id,
-            address: hex0x(self.address),
+            address: self.address,
             event: self.event.clone(),
             block_number: self.block_number,
-            block_hash: hex0x(self.block_hash),
-            tx_hash: tx,
+            block_hash: self.block_hash,
+            block_time: self.block_time,
+            tx_hash: self.tx_hash,
             log_index: self.log_index,
             args: self.args.clone(),
         }

@@ -77,9 +77,17 @@ fn session_registered_args() {
         ce.id,
         "31337:0xabcdef0000000000000000000000000000000000000000000000000000000001:5"
     );
-    assert_eq!(ce.address, "0x5fbdb2315678afecb367f032d93f642f64180aa3");
+    assert_eq!(ce.address, ANCHORS);
     assert_eq!(ce.block_number, 7);
-    assert_eq!(ce.block_hash, format!("0x{}bb", "00".repeat(31)));
+    assert_eq!(ce.block_time, 1_704_067_300);
+    assert_eq!(ce.block_hash, BLOCK);
+    // The stored document: lower-case hex by construction.
+    let doc = serde_json::to_value(&ce).unwrap();
+    assert_eq!(
+        doc["address"],
+        json!("0x5fbdb2315678afecb367f032d93f642f64180aa3")
+    );
+    assert_eq!(doc["block_hash"], json!(format!("0x{}bb", "00".repeat(31))));
 }
 
 #[test]

@@ -422,6 +422,56 @@ mod tests {
         assert_eq!(ing.tally().totals(&Params::default())[0].beacon_slots, 1);
     }
 
+    /// Escaping the keys (any subset of their characters, as `\u00XX`) and adding an unknown field
+    /// that holds a literal `"slot"` never changes the verdict on a proof.
+    #[test]
+    fn prefilter_agrees_with_full_parse() {
+        use proptest::prelude::*;
+        let (_, c, k, w) = setup();
+        let node = address_of(&k);
+        let sp = c
+            .sign(TaskProof::beacon(node, w.start + 9), &k)
+            .expect("sign");
+        let base: serde_json::Value = serde_json::from_str(&sp.to_json()).expect("json");
+        let scope = Scope::new(w.clone());
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 128,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(
+                &(any::<u64>(), any::<u64>(), any::<bool>()),
+                |(mask, decoy, decoy_first)| {
+                    let mut fields: Vec<String> = Vec::new();
+                    for (i, (key, v)) in base.as_object().expect("object").iter().enumerate() {
+                        let ek: String = key
+                            .chars()
+                            .enumerate()
+                            .map(|(j, ch)| {
+                                if (mask >> ((i * 7 + j) % 64)) & 1 == 1 {
+                                    format!("\\u{:04x}", ch as u32)
+                                } else {
+                                    ch.to_string()
+                                }
+                            })
+                            .collect();
+                        fields.push(format!("\"{ek}\":{v}"));
+                    }
+                    let d = format!("\"x\":{{\"slot\":{decoy}}}");
+                    if decoy_first {
+                        fields.insert(0, d);
+                    } else {
+                        fields.push(d);
+                    }
+                    let line = format!("{{{}}}", fields.join(","));
+                    let got = check_line(&c, w.end, &scope, line.as_bytes());
+                    prop_assert_eq!(got, Ok(Checked::Valid(sp.proof)), "{}", line);
+                    Ok(())
+                },
+            )
+            .expect("property");
+    }
+
     #[test]
     fn non_members_are_skipped_unverified() {
         let (p, c, k, w) = setup();

@@ -8,6 +8,8 @@
 pub mod api;
 pub mod calls;
 pub mod leaf;
+pub mod payaddr;
+pub mod plan;
 pub mod proto;
 pub mod revert;
 pub mod sender;

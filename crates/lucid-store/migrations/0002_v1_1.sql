@@ -10,7 +10,13 @@ CREATE INDEX sessions_pending ON sessions (status, received_at, "_id");
 ALTER TABLE chunks DROP COLUMN storers;
 
 ALTER TABLE events ADD COLUMN block_time INTEGER;
+-- (chain_id, block_number) extended with the keyset order of the events API
+DROP INDEX events_chain_block;
+CREATE INDEX events_chain_block_log ON events (chain_id, block_number, log_index);
 
+-- (slot, nodeId) extended with the keyset order of proof pages
+DROP INDEX task_proofs_slot_node;
+CREATE INDEX task_proofs_slot_node_id ON task_proofs (slot, "nodeId", "_id");
 CREATE INDEX task_proofs_ts ON task_proofs (ts);
 
 -- results are derived (slot_claims) and assembled when read

@@ -282,6 +282,9 @@ pub trait Store: Send + Sync + Debug {
         limit: u32,
     ) -> Result<Page<ChainEvent>>;
 
+    /// Number of stored events of a chain (`None`: all chains).
+    async fn count_events(&self, chain_id: Option<u64>) -> Result<u64>;
+
     // ---------------------------------------------------------------- sessions
 
     /// Keeper `POST /v1/sessions`: insert-if-absent. The same digest again is
@@ -299,6 +302,20 @@ pub trait Store: Send + Sync + Debug {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<Session>>;
+    /// [`Store::sessions`] of one owner (the v1 name).
+    async fn sessions_by_owner(
+        &self,
+        owner: &Address,
+        status: Option<SessionStatus>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Session>> {
+        let q = SessionQuery {
+            owner: Some(*owner),
+            status,
+        };
+        self.sessions(&q, cursor, limit).await
+    }
     /// The keeper's batch: `pending` sessions, oldest `received_at` first, then by id.
     async fn pending_sessions(&self, limit: u32) -> Result<Vec<Session>>;
     /// Chunks of a session by index, with their storers: the submitted chunk list plus chunks

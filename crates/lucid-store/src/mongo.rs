@@ -660,6 +660,8 @@ impl MongoStore {
                         match s!(sess, c.insert_one(&d)) {
                             Ok(_) => return Ok(true),
                             Err(e) if is_id_dup(&e) && sess.is_none() => continue,
+                            // in a transaction: the raw error, so the transaction is retried
+                            Err(e) if is_id_dup(&e) => return Err(e.into()),
                             Err(e) => return Err(map_err(coll, e)),
                         }
                     }
@@ -793,6 +795,8 @@ impl MongoStore {
                             out = Some(SubmitOutcome::Inserted);
                         }
                         Err(e) if is_id_dup(&e) && sess.is_none() => continue,
+                        // in a transaction: the raw error, so the transaction is retried
+                        Err(e) if is_id_dup(&e) => return Err(e.into()),
                         Err(e) => return Err(map_err(coll, e)),
                     }
                 }
@@ -1041,6 +1045,17 @@ impl Store for MongoStore {
         Ok(Page::from_overfetch(items, limit, event_cursor))
     }
 
+    async fn count_events(&self, chain_id: Option<u64>) -> Result<u64> {
+        let filter = match chain_id {
+            Some(c) => doc! {"chain_id": sat(c)},
+            None => Document::new(),
+        };
+        Ok(self
+            .coll(collections::EVENTS)
+            .count_documents(filter)
+            .await?)
+    }
+
     async fn submit_session(&self, s: &SessionSubmission) -> Result<SubmitOutcome> {
         validate_submission(s)?;
         if !self.transactions {
@@ -1143,12 +1158,16 @@ impl Store for MongoStore {
         limit: u32,
     ) -> Result<Page<TaskProof>> {
         let limit = page_limit(limit);
-        let mut filter = doc! {"slot": {"$gte": sat(q.from_slot), "$lt": sat(q.to_slot)}};
+        let cur = cursor.map(decode_proof_cursor).transpose()?;
+        // the index range starts at the cursor's slot, not at `from_slot`
+        let lower = cur
+            .as_ref()
+            .map_or(sat(q.from_slot), |(s, _, _)| (*s).max(sat(q.from_slot)));
+        let mut filter = doc! {"slot": {"$gte": lower, "$lt": sat(q.to_slot)}};
         if let Some(t) = q.max_ts {
             filter.insert("ts", doc! {"$lte": sat(t)});
         }
-        if let Some(c) = cursor {
-            let (s, n, i) = decode_proof_cursor(c)?;
+        if let Some((s, n, i)) = cur {
             filter.insert(
                 "$or",
                 vec![

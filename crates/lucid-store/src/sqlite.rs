@@ -592,10 +592,74 @@ async fn apply_events(conn: &mut SqliteConnection, events: &[ChainEvent]) -> Res
     insert_rows(conn, &STORERS, &d.storers, OnConflict::Ignore).await?;
     insert_rows(conn, &CLAIMS, &d.claims, OnConflict::Ignore).await?;
     insert_rows(conn, &PAYMENTS, &d.payments, OnConflict::Ignore).await?;
-    for id in d.session_ids() {
-        refresh_session(conn, &id, None).await?;
-    }
+    refresh_sessions(conn, &d.session_ids(), None).await?;
     Ok(())
+}
+
+/// Sessions per batched refresh (bounds the JSON list bound to one statement).
+const REFRESH_BATCH: usize = 1000;
+
+/// [`refresh_session`] for many sessions with three statements per batch (read the documents,
+/// read their anchorings, write what changed). Returns how many changed.
+async fn refresh_sessions(
+    conn: &mut SqliteConnection,
+    ids: &BTreeSet<String>,
+    exclude: Option<(i64, i64)>,
+) -> Result<u64> {
+    let (ex_chain, ex_from) = exclude.unwrap_or((-1, i64::MAX));
+    let ids: Vec<&String> = ids.iter().collect();
+    let mut changed = 0;
+    for batch in ids.chunks(REFRESH_BATCH) {
+        let list = json_list(&batch)?;
+        let cur: Vec<Session> = select(
+            conn,
+            &SESSIONS,
+            sel(
+                &SESSIONS,
+                "WHERE \"_id\" IN (SELECT value FROM json_each(?))",
+            )
+            .bind(list.clone()),
+        )
+        .await?;
+        let mut cur: BTreeMap<String, Session> =
+            cur.into_iter().map(|s| (s.id.clone(), s)).collect();
+        let rows: Vec<AnchoringRow> = select(
+            conn,
+            &ANCHORINGS,
+            sel(
+                &ANCHORINGS,
+                "WHERE session_id IN (SELECT value FROM json_each(?)) \
+                 AND NOT (chain_id = ? AND block_number >= ?)",
+            )
+            .bind(list)
+            .bind(ex_chain)
+            .bind(ex_from),
+        )
+        .await?;
+        let mut by_session: BTreeMap<String, Vec<AnchoringRow>> = BTreeMap::new();
+        for r in rows {
+            by_session.entry(r.session_id.clone()).or_default().push(r);
+        }
+        let mut puts = Vec::new();
+        let mut dels = Vec::new();
+        for id in batch {
+            let rows = by_session.remove(*id).unwrap_or_default();
+            match recompute_session(id, cur.remove(*id).as_ref(), &rows) {
+                SessionWrite::Keep => {}
+                SessionWrite::Put(s) => puts.push(*s),
+                SessionWrite::Delete => dels.push(*id),
+            }
+        }
+        changed += (puts.len() + dels.len()) as u64;
+        insert_rows(conn, &SESSIONS, &puts, OnConflict::Replace).await?;
+        if !dels.is_empty() {
+            sqlx::query("DELETE FROM sessions WHERE \"_id\" IN (SELECT value FROM json_each(?))")
+                .bind(json_list(&dels)?)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(changed)
 }
 
 /// Recomputes a session's document from its anchorings, leaving out those of blocks
@@ -734,11 +798,8 @@ impl Store for SqliteStore {
         .bind(from)
         .fetch_all(&mut *tx)
         .await?;
-        for id in &affected {
-            if refresh_session(&mut tx, id, Some((chain, from))).await? {
-                rep.sessions_changed += 1;
-            }
-        }
+        let affected: BTreeSet<String> = affected.into_iter().collect();
+        rep.sessions_changed = refresh_sessions(&mut tx, &affected, Some((chain, from))).await?;
         for t in DERIVED {
             rep.derived_deleted += sqlx::query(AssertSqlSafe(format!(
                 "DELETE FROM {} WHERE chain_id = ? AND block_number >= ?",
@@ -809,9 +870,12 @@ impl Store for SqliteStore {
             tail.push_str(" AND (chain_id, block_number, log_index) > (?, ?, ?)");
         }
         tail.push_str(" ORDER BY chain_id, block_number, log_index LIMIT ?");
-        let mut sq = sel(&EVENTS, &tail)
-            .bind(sat(q.from_block))
-            .bind(sat(q.to_block));
+        // with one chain, start the index range at the cursor's block
+        let lower = match (&cur, q.chain_id) {
+            (Some((c, b, _)), Some(chain)) if *c == sat(chain) => (*b).max(sat(q.from_block)),
+            _ => sat(q.from_block),
+        };
+        let mut sq = sel(&EVENTS, &tail).bind(lower).bind(sat(q.to_block));
         if let Some(c) = q.chain_id {
             sq = sq.bind(sat(c));
         }
@@ -823,6 +887,23 @@ impl Store for SqliteStore {
         }
         let items = self.read(&EVENTS, sq.bind(i64::from(limit) + 1)).await?;
         Ok(Page::from_overfetch(items, limit, event_cursor))
+    }
+
+    async fn count_events(&self, chain_id: Option<u64>) -> Result<u64> {
+        let n: i64 = match chain_id {
+            Some(c) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE chain_id = ?")
+                    .bind(sat(c))
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM events")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn submit_session(&self, s: &SessionSubmission) -> Result<SubmitOutcome> {
@@ -968,9 +1049,12 @@ impl Store for SqliteStore {
             tail.push_str(" AND (slot, \"nodeId\", \"_id\") > (?, ?, ?)");
         }
         tail.push_str(" ORDER BY slot, \"nodeId\", \"_id\" LIMIT ?");
-        let mut sq = sel(&TASK_PROOFS, &tail)
-            .bind(sat(q.from_slot))
-            .bind(sat(q.to_slot));
+        // start the index range at the cursor's slot, not at `from_slot`: a late page must not
+        // scan every earlier row
+        let lower = cur
+            .as_ref()
+            .map_or(sat(q.from_slot), |(s, _, _)| (*s).max(sat(q.from_slot)));
+        let mut sq = sel(&TASK_PROOFS, &tail).bind(lower).bind(sat(q.to_slot));
         if let Some(t) = q.max_ts {
             sq = sq.bind(sat(t));
         }

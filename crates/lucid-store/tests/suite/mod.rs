@@ -357,6 +357,9 @@ pub async fn idempotent_rewrites(c: Ctx) {
     assert_eq!(s.checkpoint(2).await.unwrap(), Some(cp(2, 42)));
     assert_eq!(s.checkpoint(3).await.unwrap(), None);
     assert_eq!(all_events(s, Some(1)).await.len(), 12 + 3);
+    assert_eq!(s.count_events(Some(1)).await.unwrap(), 15);
+    assert_eq!(s.count_events(Some(2)).await.unwrap(), 0);
+    assert_eq!(s.count_events(None).await.unwrap(), 15);
     // an exact duplicate proof is accepted once: a replay with a later `ts` keeps the first one
     let mut later = proofs[0].clone();
     later.ts += 99;
@@ -615,6 +618,12 @@ pub async fn queries(c: Ctx) {
         .await
         .unwrap();
     assert_eq!(all.items.len(), 6);
+    assert_eq!(
+        s.sessions_by_owner(&addr(1), None, None, 100)
+            .await
+            .unwrap(),
+        all
+    );
     assert!(
         all.items
             .windows(2)

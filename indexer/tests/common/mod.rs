@@ -1,0 +1,322 @@
+//! Helpers of the indexer's end-to-end tests: a real anvil, a tiny contract that emits any
+//! `ChunkStored` log it is given (raw EVM bytecode, so the tests need no compiler), the indexer
+//! binary as a child process, and ground truth straight from `eth_getLogs`.
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256};
+use alloy::sol_types::SolEvent;
+use lucid_chain::bindings::ILucidChunkStore;
+use lucid_chain::{ChainClient, ContractKind, EventDecoder};
+use lucid_core::models::ChainEvent;
+use lucid_store::{EventQuery, Store};
+use serde_json::{Value, json};
+
+pub use lucid_e2e::fault_proxy::{FaultProxy, Rule, Shape, Suggest};
+pub use lucid_e2e::{Anvil, free_port};
+
+pub const DEV: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+
+/// Init code of a contract whose runtime is `LOG4(data = calldata[128..], topics = calldata[0..32],
+/// calldata[32..64], calldata[64..96], calldata[96..128])`.
+const EMITTER_INIT: &str =
+    "0x601a600c600039601a6000f3606035604035602035600035608036038060806000376000a400";
+
+pub async fn rpc(url: &str, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let v: Value = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(v.get("error").is_none(), "{method}: {v}");
+    v["result"].clone()
+}
+
+pub fn hex_u64(v: &Value) -> u64 {
+    u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+pub async fn head(url: &str) -> u64 {
+    hex_u64(&rpc(url, "eth_blockNumber", json!([])).await)
+}
+
+/// Deploys the emitter; returns its address.
+pub async fn deploy_emitter(url: &str) -> Address {
+    let tx = rpc(
+        url,
+        "eth_sendTransaction",
+        json!([{"from": DEV, "data": EMITTER_INIT}]),
+    )
+    .await;
+    let r = rpc(url, "eth_getTransactionReceipt", json!([tx])).await;
+    r["contractAddress"].as_str().unwrap().parse().unwrap()
+}
+
+/// Emits one `ChunkStored` (sessionId = n, index = n, storer = a fixed node) in its own transaction.
+pub async fn emit(url: &str, emitter: Address, n: u64) {
+    let mut sid = [0u8; 32];
+    sid[..8].copy_from_slice(&n.to_be_bytes());
+    sid[8] = 0x40; // looks like a v4 UUID's bytes
+    let ev = ILucidChunkStore::ChunkStored {
+        sessionId: B256::from(sid),
+        index: (n % 1000) as u32,
+        storer: Address::repeat_byte(0x11),
+        chunkHash: B256::repeat_byte((n % 251) as u8),
+        size: n + 1,
+    };
+    emit_log(url, emitter, &ev.encode_log_data()).await;
+}
+
+/// Emits one `Paid` (a payment-chain event) in its own transaction.
+pub async fn emit_paid(url: &str, emitter: Address, n: u64) {
+    let ev = lucid_chain::bindings::IPayoutRouterV0::Paid {
+        payoutId: B256::from(alloy::primitives::U256::from(n)),
+        to: Address::repeat_byte(0x22),
+        amount: alloy::primitives::U256::from(n * 1_000_000),
+        period: 24_300,
+    };
+    emit_log(url, emitter, &ev.encode_log_data()).await;
+}
+
+/// Emits any log with exactly 4 topics.
+pub async fn emit_log(url: &str, emitter: Address, d: &alloy::primitives::LogData) {
+    assert_eq!(d.topics().len(), 4);
+    let mut data = Vec::new();
+    for t in d.topics() {
+        data.extend_from_slice(t.as_slice());
+    }
+    data.extend_from_slice(&d.data);
+    rpc(
+        url,
+        "eth_sendTransaction",
+        json!([{"from": DEV, "to": emitter, "data": format!("0x{}", alloy::hex::encode(data)), "gas": "0x30000"}]),
+    )
+    .await;
+}
+
+/// Every `ChainEvent` the chain has for the emitter, decoded like the indexer does.
+pub async fn ground_truth(url: &str, chain_id: u64, emitter: Address) -> Vec<ChainEvent> {
+    let c = ChainClient::new(url, Duration::from_secs(10)).unwrap();
+    let head = c.block_number().await.unwrap();
+    let dec = EventDecoder::new(chain_id, [(emitter, ContractKind::LucidChunkStore)]);
+    let logs = c.logs_once(&[emitter], 0, head).await.unwrap();
+    let mut out = Vec::new();
+    for l in logs {
+        let b = c.block(l.block_number()).await.unwrap().unwrap();
+        out.push(dec.decode(&l, b.timestamp()).unwrap().to_chain_event());
+    }
+    out
+}
+
+/// Every stored event of a chain, in (block, log index) order, through the paged reader.
+pub async fn stored(store: &dyn Store, chain_id: u64) -> Vec<ChainEvent> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let p = store
+            .events(
+                &EventQuery {
+                    chain_id: Some(chain_id),
+                    event: None,
+                    from_block: 0,
+                    to_block: i64::MAX as u64,
+                },
+                cursor.as_deref(),
+                500,
+            )
+            .await
+            .unwrap();
+        out.extend(p.items);
+        match p.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
+/// The indexer binary as a child process; killed when dropped.
+#[derive(Debug)]
+pub struct Indexer {
+    pub child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl Indexer {
+    /// `lucid-indexer run` following `url` as the on-system chain with the emitter as its chunk store.
+    pub fn onsystem(url: &str, emitter: Address, store_url: &str, extra: &[&str]) -> Self {
+        let mut args: Vec<String> = vec![
+            "--onsystem-rpc".into(),
+            url.into(),
+            "--chunk-store".into(),
+            format!("{emitter:#x}"),
+            "--onsystem-start-block".into(),
+            "0".into(),
+            "--onsystem-confirmations".into(),
+            "0".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(store_url, &args)
+    }
+
+    pub fn spawn(store_url: &str, args: &[String]) -> Self {
+        let port = free_port();
+        let log =
+            std::env::temp_dir().join(format!("lucid-indexer-{}-{port}.log", std::process::id()));
+        let f = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_lucid-indexer"))
+            .arg("run")
+            .args(args)
+            .args([
+                "--store",
+                store_url,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args([
+                "--poll-ms",
+                "100",
+                "--no-progress",
+                "--deployments",
+                "/nonexistent",
+            ])
+            .env_remove("ON_SYSTEM_CHAIN_RPC")
+            .env_remove("TRON_RPC")
+            .env_remove("GENESIS_TIME")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(f)
+            .spawn()
+            .unwrap();
+        Indexer { child, port, log }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        match reqwest::Client::new()
+            .get(self.url(path))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+        {
+            Ok(r) => {
+                let s = r.status().as_u16();
+                let text = r.text().await.unwrap_or_default();
+                (
+                    s,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                )
+            }
+            Err(e) => (0, Value::String(e.to_string())),
+        }
+    }
+
+    /// The checkpoint of a chain per `/v1/status`.
+    pub async fn status_of(&self, chain_id: u64) -> Option<Value> {
+        let (code, v) = self.get("/v1/status").await;
+        if code != 200 {
+            return None;
+        }
+        v["chains"]
+            .as_array()?
+            .iter()
+            .find(|c| c["chainId"].as_u64() == Some(chain_id))
+            .cloned()
+    }
+
+    /// Waits until the chain's checkpoint reaches `block`.
+    pub async fn wait_checkpoint(&mut self, chain_id: u64, block: u64, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(s) = self.status_of(chain_id).await
+                && s["checkpoint"].as_u64().is_some_and(|c| c >= block)
+            {
+                return;
+            }
+            if let Ok(Some(st)) = self.child.try_wait() {
+                panic!("indexer exited ({st}):\n{}", self.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "checkpoint of chain {chain_id} did not reach {block}; status {:?}\n{}",
+                self.status_of(chain_id).await,
+                tail(&self.log_text())
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "indexer ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+pub fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// A fresh SQLite store URL in a temp dir (kept alive by the returned guard).
+pub fn sqlite_url() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("lucid.db").display());
+    (dir, url)
+}
+
+/// Asserts the store holds exactly the chain's events (same ids, blocks, times, args).
+pub async fn assert_exact(store: &dyn Store, url: &str, chain_id: u64, emitter: Address) {
+    let truth = ground_truth(url, chain_id, emitter).await;
+    let got = stored(store, chain_id).await;
+    let ids: std::collections::BTreeSet<&String> = got.iter().map(|e| &e.id).collect();
+    assert_eq!(ids.len(), got.len(), "duplicate event ids in the store");
+    assert!(
+        got.iter().all(|e| e.block_time > 0),
+        "an event stored with block_time 0"
+    );
+    assert_eq!(
+        got.len(),
+        truth.len(),
+        "stored {} events, the chain has {}",
+        got.len(),
+        truth.len()
+    );
+    assert_eq!(got, truth);
+}

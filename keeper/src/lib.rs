@@ -1,0 +1,11 @@
+//! lucid-keeper as a library: the daemon's parts (transaction manager, chain access, keys, intake
+//! validation), so integration tests and benchmarks can drive them directly. The binary is
+//! src/main.rs.
+
+pub mod api;
+pub mod chain;
+pub mod daemon;
+pub mod intake;
+pub mod keys;
+pub mod rpc;
+pub mod txm;
