@@ -56,13 +56,32 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// Stops `./dev up` with SIGTERM (it then stops every child it started) if the test ends early.
+struct StopOnDrop(std::process::Child);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.0.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[test]
 fn dev_up_runs_the_network_and_the_dashboard_answers() {
     let root = repo_root();
     let before = git_status();
     let ports: Vec<u16> = (0..7).map(|_| free_port()).collect();
     let indexer = ports[3];
-    let mut child = Command::new("bash")
+    let child = Command::new("bash")
         .arg(root.join("scripts/up.sh"))
         .current_dir(&root)
         .env("CI", "true")
@@ -82,8 +101,9 @@ fn dev_up_runs_the_network_and_the_dashboard_answers() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
+    let mut child = StopOnDrop(child);
     let (tx, rx) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.0.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -113,7 +133,7 @@ fn dev_up_runs_the_network_and_the_dashboard_answers() {
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                if let Some(status) = child.try_wait().unwrap() {
+                if let Some(status) = child.0.try_wait().unwrap() {
                     panic!("./dev up exited early ({status}):\n{text}");
                 }
             }
@@ -121,7 +141,6 @@ fn dev_up_runs_the_network_and_the_dashboard_answers() {
         }
     }
     if !up {
-        let _ = child.kill();
         panic!("./dev up did not finish (build within 15 minutes, run within 7):\n{text}");
     }
 
@@ -155,9 +174,9 @@ fn dev_up_runs_the_network_and_the_dashboard_answers() {
     let browser_ok = browser.status.success();
 
     // SIGTERM (as Ctrl-C would): every process stops, exit 0.
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     reader.join().unwrap();
     text.extend(rx.try_iter().map(|l| l + "\n"));
     assert!(
