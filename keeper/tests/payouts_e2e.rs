@@ -297,10 +297,16 @@ fn plan_approve_execute_pay_exact_amounts_within_daily_limits() {
         &["payouts", "status", "--period", "2026-10"],
         &[("PAYOUT_ROUTER_V0_ADDRESS", &bad_sum)],
     ));
-    assert!(e.contains("PAYOUT_ROUTER_V0_ADDRESS") && e.contains("checksum"), "{e}");
+    assert!(
+        e.contains("PAYOUT_ROUTER_V0_ADDRESS") && e.contains("checksum"),
+        "{e}"
+    );
     let e = err(&env.keeper_with(
         &["payouts", "status", "--period", "2026-10"],
-        &[("PAYOUT_ROUTER_KYC_ADDRESS", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2")],
+        &[(
+            "PAYOUT_ROUTER_KYC_ADDRESS",
+            "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+        )],
     ));
     assert!(e.contains("PAYOUT_ROUTER_KYC_ADDRESS"), "{e}");
     let bad_kyc = env.dir.path().join("bad-kyc.json");
@@ -314,10 +320,19 @@ fn plan_approve_execute_pay_exact_amounts_within_daily_limits() {
     )
     .unwrap();
     let e = err(&env.keeper(&[
-        "payouts", "plan", "--period", "2026-10", "--pool", "1", "--kyc",
+        "payouts",
+        "plan",
+        "--period",
+        "2026-10",
+        "--pool",
+        "1",
+        "--kyc",
         bad_kyc.to_str().unwrap(),
     ]));
-    assert!(e.contains("attestation 0") && e.contains("decoded to"), "{e}");
+    assert!(
+        e.contains("attestation 0") && e.contains("decoded to"),
+        "{e}"
+    );
     // A period that has not ended on chain time.
     assert!(
         err(&env.keeper(&["payouts", "plan", "--period", "2099-01", "--pool", "1"]))

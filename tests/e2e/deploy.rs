@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use lucid_e2e::{
-    Anvil, DEPLOYER, DeploymentFile, KEEPER, SIGNER, deploy, deployment, run_ok, stdout,
+    Anvil, DEPLOYER, DeploymentFile, KEEPER, SIGNER, deploy, deployment, repo_root, run_ok, stdout,
     test_chain_id, tool,
 };
 
@@ -42,6 +42,10 @@ fn deploy_onsystem_writes_file_and_grants_roles() {
     let d = deployment(id);
     assert_eq!(d["chainId"].as_u64(), Some(id));
     assert!(d["startBlock"].is_u64(), "startBlock missing: {d}");
+    // The daemons read the very file the script wrote (lucid-chain refuses unknown keys).
+    let parsed = lucid_chain::Deployment::load_chain(&repo_root().join("deployments"), id)
+        .expect("lucid-chain reads the on-system deployment file");
+    assert!(parsed.is_onsystem());
     let anchors = addr(&d, "LucidAnchors");
     let store = addr(&d, "LucidChunkStore");
     assert!(has_role(&anvil, &anchors, "DEFAULT_ADMIN_ROLE", DEPLOYER));
@@ -126,6 +130,9 @@ fn deploy_payment_local_mints_usdt_and_grants_roles() {
 
     let d = deployment(id);
     assert_eq!(d["chainId"].as_u64(), Some(id));
+    let parsed = lucid_chain::Deployment::load_chain(&repo_root().join("deployments"), id)
+        .expect("lucid-chain reads the payment deployment file");
+    assert!(parsed.treasurer.is_some() && parsed.compliance_signer.is_some());
     let usdt = addr(&d, "USDT");
     let v0 = addr(&d, "PayoutRouterV0");
     let kyc = addr(&d, "PayoutRouterKYC");

@@ -57,6 +57,19 @@ pub struct Deployment {
         skip_serializing_if = "Option::is_none"
     )]
     pub payout_router_kyc: Option<Address>,
+    /// Who holds (or is being handed) `DEFAULT_ADMIN_ROLE` (both chains).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<Address>,
+    /// `TREASURER_ROLE` holder on the routers (payment chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treasurer: Option<Address>,
+    /// `COMPLIANCE_SIGNER_ROLE` holder on the KYC router (payment chain).
+    #[serde(
+        rename = "complianceSigner",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub compliance_signer: Option<Address>,
 }
 
 /// Why a deployment file could not be used.
