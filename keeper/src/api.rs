@@ -154,7 +154,7 @@ impl ApiError {
     fn bad(r: Reject) -> Self {
         Self::new(StatusCode::BAD_REQUEST, r.code, r.message)
     }
-    fn store(e: StoreError) -> Self {
+    pub fn store(e: StoreError) -> Self {
         tracing::error!(error = %e, "store");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -176,7 +176,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn body_of(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub fn body_of(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     b.map_err(|e| {
         let status = e.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -847,6 +847,7 @@ pub struct ErrorDoc {
         post_proofs,
         post_sessions,
         post_register,
+        crate::payout::post_payout_address,
         get_schedule,
         get_epoch,
         health,
@@ -859,6 +860,7 @@ pub struct ErrorDoc {
         ProofResult,
         SessionDoc,
         RegisterDoc,
+        crate::payout::PayoutAddressIn,
         ErrorDoc,
         ErrorBody
     ))
@@ -880,6 +882,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(crate::payout::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -7,5 +7,6 @@ pub mod chain;
 pub mod daemon;
 pub mod intake;
 pub mod keys;
+pub mod payout;
 pub mod rpc;
 pub mod txm;

@@ -239,3 +239,193 @@ async fn startup_refuses_a_genesis_time_that_disagrees_with_the_contract() {
     );
     let _ = B256::ZERO;
 }
+
+/// `POST /v1/payout-address`: a signed override is stored once; a recipient of another node (its
+/// own account, or named by another node's override) is 409; bad signatures, malformed addresses,
+/// unknown fields and oversized bodies are 400/413 with a JSON error; nothing rejected is stored.
+#[tokio::test]
+async fn payout_address_endpoint_stores_valid_overrides_and_refuses_the_rest() {
+    use lucid_core::proof::ProofCodec;
+    use lucid_payout::TronAddress;
+    use lucid_payout::payaddr;
+    let s = setup(&[KEYS[0]]).await;
+    let mut k = keeper(&s, KEYS[0], vec![]);
+    k.wait_ready().await;
+    let codec = ProofCodec::new(s.chain.chain_id);
+    let url = k.url("/v1/payout-address");
+    let body = |r: &payaddr::PayoutAddressRecord, recipient: String| {
+        json!({
+            "nodeId": format!("{:#x}", r.node_id),
+            "recipient": recipient,
+            "validFrom": r.valid_from,
+            "sig": format!("0x{}", alloy::hex::encode(r.sig)),
+        })
+    };
+    let tron = |a: alloy::primitives::Address| TronAddress::from_evm(a.into_array()).encode();
+    let wallet = alloy::primitives::Address::repeat_byte(0x5a);
+    // Node KEYS[1] (no role) names a wallet, as a TRON address.
+    let r1 = payaddr::sign(&codec, &sk(KEYS[1]), wallet, 1_800_000_000).unwrap();
+    let (st, v) = post(&url, body(&r1, tron(wallet)).to_string(), None).await;
+    assert_eq!((st, v["status"].as_str()), (200, Some("accepted")), "{v}");
+    assert_eq!(v["recipient"], tron(wallet));
+    // The same again (as 0x…): duplicate.
+    let (st, v) = post(&url, body(&r1, format!("{wallet:#x}")).to_string(), None).await;
+    assert_eq!((st, v["status"].as_str()), (200, Some("duplicate")), "{v}");
+    // Another override of KEYS[1] under the same validFrom with another recipient: 409.
+    let other = alloy::primitives::Address::repeat_byte(0x6b);
+    let r1b = payaddr::sign(&codec, &sk(KEYS[1]), other, 1_800_000_000).unwrap();
+    let (st, v) = post(&url, body(&r1b, tron(other)).to_string(), None).await;
+    assert_eq!(st, 409, "{v}");
+    // Node KEYS[2] names the wallet KEYS[1] already named: 409.
+    let r2 = payaddr::sign(&codec, &sk(KEYS[2]), wallet, 1_900_000_000).unwrap();
+    let (st, v) = post(&url, body(&r2, tron(wallet)).to_string(), None).await;
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (409, Some("recipient_taken")),
+        "{v}"
+    );
+    // KEYS[2] names the keeper's own node account (an anchorer), or KEYS[1]'s account: 409.
+    for victim in [addr(KEYS[0]), addr(KEYS[1])] {
+        let r = payaddr::sign(&codec, &sk(KEYS[2]), victim, 1_900_000_000).unwrap();
+        let (st, v) = post(&url, body(&r, tron(victim)).to_string(), None).await;
+        assert_eq!(st, 409, "{victim}: {v}");
+    }
+    // Bad signatures: signed by another key, a flipped byte, high s, wrong length.
+    let mut forged = payaddr::sign(&codec, &sk(KEYS[2]), other, 1_900_000_000).unwrap();
+    forged.node_id = addr(KEYS[1]);
+    let mut flipped = payaddr::sign(&codec, &sk(KEYS[2]), other, 1_900_000_000).unwrap();
+    flipped.sig[10] ^= 1;
+    let good = payaddr::sign(&codec, &sk(KEYS[2]), other, 1_900_000_000).unwrap();
+    let mut high_s = good.clone();
+    {
+        use alloy::primitives::U256;
+        let n = U256::from_str_radix(
+            "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+            16,
+        )
+        .unwrap();
+        let sv = U256::from_be_slice(&good.sig[32..64]);
+        high_s.sig[32..64].copy_from_slice(&(n - sv).to_be_bytes::<32>());
+        high_s.sig[64] ^= 1;
+    }
+    let mut other_chain = payaddr::sign(
+        &ProofCodec::new(s.chain.chain_id + 1),
+        &sk(KEYS[2]),
+        other,
+        1_900_000_000,
+    )
+    .unwrap();
+    other_chain.valid_from = 1_900_000_000;
+    for (what, r) in [
+        ("forged", &forged),
+        ("flipped", &flipped),
+        ("high s", &high_s),
+        ("other chain", &other_chain),
+    ] {
+        let (st, v) = post(&url, body(r, tron(other)).to_string(), None).await;
+        assert_eq!(
+            (st, v["error"]["code"].as_str()),
+            (400, Some("bad_signature")),
+            "{what}: {v}"
+        );
+    }
+    let g = body(&good, tron(other));
+    let with = |k: &str, v: Value| {
+        let mut b = g.clone();
+        b[k] = v;
+        b.to_string().into_bytes()
+    };
+    let mut bad_tron = tron(other);
+    bad_tron.replace_range(5..6, if &bad_tron[5..6] == "a" { "b" } else { "a" });
+    let hostile: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("not json", b"{".to_vec(), 400),
+        ("empty", Vec::new(), 400),
+        ("array", b"[]".to_vec(), 400),
+        ("unknown field", with("extra", json!(1)), 400),
+        ("bad T checksum", with("recipient", json!(bad_tron)), 400),
+        (
+            "T too short",
+            with("recipient", json!("T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuW")),
+            400,
+        ),
+        (
+            "not base58",
+            with("recipient", json!("T0OIl0000000000000000000000000000")),
+            400,
+        ),
+        ("bad 0x", with("recipient", json!("0x12")), 400),
+        (
+            "bad EIP-55",
+            with(
+                "recipient",
+                json!("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"),
+            ),
+            400,
+        ),
+        (
+            "zero recipient",
+            with(
+                "recipient",
+                json!(format!("{:#x}", alloy::primitives::Address::ZERO)),
+            ),
+            400,
+        ),
+        ("nodeId not hex", with("nodeId", json!("0xzz")), 400),
+        ("validFrom string", with("validFrom", json!("1")), 400),
+        ("validFrom negative", with("validFrom", json!(-1)), 400),
+        ("validFrom huge", with("validFrom", json!(u64::MAX)), 400),
+        ("sig short", with("sig", json!("0x1234")), 400),
+        (
+            "sig not hex",
+            with("sig", json!(format!("0x{}", "g".repeat(130)))),
+            400,
+        ),
+        (
+            "missing sig",
+            {
+                let mut b = g.clone();
+                b.as_object_mut().unwrap().remove("sig");
+                b.to_string().into_bytes()
+            },
+            400,
+        ),
+        ("oversized", vec![b' '; 64 << 10], 413),
+    ];
+    for (what, b, want) in hostile {
+        let (st, v) = post(&url, b, None).await;
+        assert_eq!(st, want, "{what}: {v}");
+        assert!(v["error"]["code"].is_string(), "{what}: {v}");
+    }
+    // Nothing rejected was stored: KEYS[2] has no override, `other` is named by nobody, and the
+    // good one is still a first submission.
+    let store = lucid_store::open(Some(&s.store)).await.unwrap();
+    assert!(
+        store
+            .payout_addresses_of_node(&addr(KEYS[2]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .payout_addresses_by_recipient(&other)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .payout_addresses_of_node(&addr(KEYS[1]))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let (st, v) = post(&url, g.to_string(), None).await;
+    assert_eq!((st, v["status"].as_str()), (200, Some("accepted")), "{v}");
+    let (_, doc) = get(&k.url("/openapi.json")).await.unwrap();
+    assert!(
+        doc["paths"]["/v1/payout-address"]["post"].is_object(),
+        "{doc}"
+    );
+}
