@@ -429,3 +429,66 @@ async fn payout_address_endpoint_stores_valid_overrides_and_refuses_the_rest() {
         "{doc}"
     );
 }
+
+/// schemathesis against the running keeper's `/openapi.json` (a real anvil and SQLite store
+/// behind it, the bearer token given so the token endpoints are exercised past the check):
+/// every operation, generated and hostile inputs, 0 server errors.
+#[tokio::test]
+async fn schemathesis_finds_no_server_error() {
+    let s = setup(&[KEYS[0]]).await;
+    let mut k = keeper(&s, KEYS[0], vec![]);
+    k.wait_ready().await;
+    let root = lucid_e2e::repo_root();
+    let st = root.join(".venv/bin/schemathesis");
+    if !st.exists() {
+        lucid_e2e::run_ok(&mut std::process::Command::new(
+            root.join("tools/ensure-venv.sh"),
+        ));
+    }
+    let schema = k.url("/openapi.json");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(st)
+            .args(["run", &schema])
+            .args([
+                "--checks",
+                "not_a_server_error",
+                "--max-examples",
+                "30",
+                // One worker: hypothesis' lambda-source parsing is not thread-safe on this
+                // Python ("AST constructor recursion depth mismatch", a runtime error of the tool).
+                "--workers",
+                "1",
+                "--seed",
+                "9",
+            ])
+            .args(["-H", &format!("Authorization: Bearer {TOKEN}")])
+            // /ready is 503 by design while the chain is stale.
+            .args(["--exclude-path", "/ready"])
+            .env("SCHEMATHESIS_HOOKS", "")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{text}\nkeeper log:\n{}",
+        k.log_text()
+    );
+    println!("{text}");
+    // The keeper survived it and counted no server error.
+    let r = client()
+        .get(k.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(r.contains("lucid_keeper_ready"), "{r}");
+}
