@@ -7,11 +7,33 @@ mod common;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::B256;
+use alloy::sol_types::SolCall;
 use common::*;
 use lucid_e2e::test_chain_id;
 use serde_json::{Value, json};
 
 const GENESIS_BACK: u64 = 100 * 120; // chain time starts in slot ~100 of epoch 0
+
+/// A session submission as the store takes it (what `POST /v1/sessions` stores), from a
+/// [`session`] body, received at `received_at`.
+fn submission(
+    body: &Value,
+    a: &lucid_core::session::SessionAnchor,
+    received_at: u64,
+) -> lucid_store::SessionSubmission {
+    let sig = alloy::hex::decode(body["ownerSig"].as_str().unwrap()).unwrap();
+    lucid_store::SessionSubmission {
+        id: lucid_core::models::session_uuid_from_bytes32(&format!("{:#x}", a.sessionId)).unwrap(),
+        owner_addr: a.owner,
+        started_at: a.startedAt,
+        manifest_hash: a.manifestHash,
+        merkle_root: a.merkleRoot,
+        chunk_count: a.chunkCount,
+        owner_sig: alloy::primitives::FixedBytes::<64>::from_slice(&sig),
+        received_at,
+        chunks: Vec::new(),
+    }
+}
 
 struct Setup {
     chain: Chain,
@@ -491,4 +513,211 @@ async fn schemathesis_finds_no_server_error() {
         .await
         .unwrap();
     assert!(r.contains("lucid_keeper_ready"), "{r}");
+}
+
+/// With no indexer running, the keeper records its own confirmed anchorings in the store (its
+/// sessions leave `pending` with the right transaction), and its batch builder pages past pending
+/// sessions that are already anchored on chain (here 7, more than 2 × LUCID_MAX_BATCH, anchored by
+/// another account the store knows nothing of). An indexer run over the same chain afterwards
+/// changes nothing the keeper wrote, and the keeper never set the indexer's checkpoint.
+#[tokio::test]
+async fn keeper_records_its_anchorings_without_an_indexer_and_the_indexer_agrees() {
+    use lucid_keeper::chain::ILucidAnchors;
+    use lucid_store::{EventQuery, SessionStatus};
+    let s = setup(&[KEYS[0], KEYS[1]]).await;
+    let cid = s.chain.chain_id;
+    let store = lucid_store::open(Some(&s.store)).await.unwrap();
+    let now = s.chain.now().await;
+    let genesis = now - GENESIS_BACK;
+    let sessions: Vec<_> = (0..14)
+        .map(|i| session(cid, s.d.anchors, 2, now - 50 + i))
+        .collect();
+    // The first 7 (oldest received) are anchored on chain by KEYS[1], unknown to the store.
+    for (i, (body, a)) in sessions.iter().enumerate() {
+        store
+            .submit_session(&submission(body, a, 1_000 + i as u64))
+            .await
+            .unwrap();
+    }
+    let external: Vec<_> = sessions[..7].to_vec();
+    let cur = (s.chain.now().await - genesis) / 120;
+    let data = ILucidAnchors::anchorBatchCall {
+        slot: cur - 1,
+        sessions: external
+            .iter()
+            .map(|(_, a)| ILucidAnchors::SessionAnchor {
+                sessionId: a.sessionId,
+                manifestHash: a.manifestHash,
+                merkleRoot: a.merkleRoot,
+                owner: a.owner,
+                startedAt: a.startedAt,
+                chunkCount: a.chunkCount,
+            })
+            .collect(),
+        ownerSigs: external
+            .iter()
+            .map(|(b, _)| {
+                let sig = alloy::hex::decode(b["ownerSig"].as_str().unwrap()).unwrap();
+                [B256::from_slice(&sig[..32]), B256::from_slice(&sig[32..])]
+            })
+            .collect(),
+    }
+    .abi_encode();
+    s.chain
+        .send(&format!("{:#x}", addr(KEYS[1])), Some(s.d.anchors), data)
+        .await;
+    for (_, a) in &external {
+        assert_eq!(
+            anchor_digest(&s.chain, s.d.anchors, a.sessionId).await,
+            digest(a)
+        );
+    }
+
+    let mut k = keeper(&s, KEYS[0], vec![("LUCID_MAX_BATCH", "3".into())]);
+    k.wait_ready().await;
+    let ours = &sessions[7..];
+    let id_of = |a: &lucid_core::session::SessionAnchor| {
+        lucid_core::models::session_uuid_from_bytes32(&format!("{:#x}", a.sessionId)).unwrap()
+    };
+    // Several slots: move chain time to the next slot once the current one is anchored.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut done = 0;
+        for (_, a) in ours {
+            if store.session(&id_of(a)).await.unwrap().unwrap().status == SessionStatus::Anchored {
+                done += 1;
+            }
+        }
+        if done == ours.len() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{done} of {} anchored:\n{}",
+            ours.len(),
+            k.log_text()
+        );
+        let t = s.chain.now().await;
+        let slot = (t - genesis) / 120;
+        let view = lucid_keeper::daemon::chainview::ChainView {
+            rpc: s.chain.rpc.clone(),
+            anchors: s.d.anchors,
+            start_block: 0,
+        };
+        if view.slot_submitter(slot).await.unwrap() != alloy::primitives::Address::ZERO {
+            tokio::time::sleep(Duration::from_millis(1500)).await; // confirmation and recording
+            s.chain.warp_to(genesis + (slot + 1) * 120 + 6).await;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Each of ours is anchored with the keeper's own transaction (a SlotAnchored by KEYS[0] in
+    // the same transaction), in batches of at most 3; the external ones stay pending (no indexer).
+    let mut txs = std::collections::BTreeSet::new();
+    for (_, a) in ours {
+        let doc = store.session(&id_of(a)).await.unwrap().unwrap();
+        let tx = doc.anchor_txid.unwrap();
+        txs.insert(tx);
+        let r = s.chain.req("eth_getTransactionReceipt", json!([tx])).await;
+        assert_eq!(
+            r["from"].as_str().unwrap(),
+            format!("{:#x}", addr(KEYS[0])),
+            "{r}"
+        );
+        assert_eq!(
+            doc.block_hash.map(|h| format!("{h:#x}")).as_deref(),
+            r["blockHash"].as_str()
+        );
+        assert_eq!(
+            anchor_digest(&s.chain, s.d.anchors, a.sessionId).await,
+            digest(a)
+        );
+    }
+    assert!(
+        txs.len() >= 3,
+        "7 sessions at LUCID_MAX_BATCH=3 need 3 transactions: {txs:?}"
+    );
+    for (_, a) in &external {
+        assert_eq!(
+            store.session(&id_of(a)).await.unwrap().unwrap().status,
+            SessionStatus::Pending
+        );
+    }
+    assert_eq!(
+        store.checkpoint(cid).await.unwrap(),
+        None,
+        "the keeper set a checkpoint"
+    );
+    let all_events = |store: std::sync::Arc<dyn lucid_store::Store>| async move {
+        let q = EventQuery {
+            chain_id: Some(cid),
+            event: None,
+            from_block: 0,
+            to_block: u64::MAX >> 1,
+        };
+        store.events(&q, None, 10_000).await.unwrap().items
+    };
+    let before_events = all_events(store.clone()).await;
+    assert!(before_events.iter().any(|e| e.event == "SessionRegistered"));
+    assert!(
+        before_events.iter().all(|e| txs.contains(&e.tx_hash)),
+        "only the keeper's own transactions"
+    );
+    let mut before_docs = Vec::new();
+    for (_, a) in ours {
+        before_docs.push(store.session(&id_of(a)).await.unwrap().unwrap());
+    }
+    k.kill();
+
+    // The indexer over the same chain and store.
+    let head = s.chain.rpc.block_number().await.unwrap();
+    let cfg = lucid_indexer::Config {
+        chains: vec![lucid_indexer::ChainConfig {
+            role: "onsystem",
+            chain_id: cid,
+            rpc_url: s.chain.url(),
+            contracts: vec![
+                (s.d.anchors, lucid_chain::ContractKind::LucidAnchors),
+                (s.d.chunk_store, lucid_chain::ContractKind::LucidChunkStore),
+            ],
+            start_block: s.d.start_block,
+            confirmations: 0,
+        }],
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], lucid_e2e::free_port())),
+        poll: Duration::from_millis(100),
+        reorg_window: 64,
+        initial_range: 100,
+        max_range: 1000,
+        rpc_timeout: Duration::from_secs(5),
+        progress: false,
+        params: lucid_store::Params::from_lookup(|_| None).unwrap(),
+    };
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let run = tokio::spawn(lucid_indexer::run(cfg, store.clone(), rx));
+    wait_for("the indexer to reach the head", 60, || {
+        let store = store.clone();
+        async move {
+            store
+                .checkpoint(cid)
+                .await
+                .unwrap()
+                .is_some_and(|c| c.block_number >= head)
+        }
+    })
+    .await;
+    stop.send(true).unwrap();
+    run.await.unwrap().unwrap();
+    // What the keeper wrote is unchanged; the indexer added the external anchoring.
+    for (before, (_, a)) in before_docs.iter().zip(ours) {
+        assert_eq!(&store.session(&id_of(a)).await.unwrap().unwrap(), before);
+    }
+    let after_events = all_events(store.clone()).await;
+    for e in &before_events {
+        assert!(after_events.contains(e), "changed by the indexer: {e:?}");
+    }
+    for (_, a) in &external {
+        assert_eq!(
+            store.session(&id_of(a)).await.unwrap().unwrap().status,
+            SessionStatus::Anchored
+        );
+    }
 }
