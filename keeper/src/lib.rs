@@ -3,7 +3,6 @@
 //! src/main.rs.
 
 pub mod api;
-pub mod chain;
 pub mod daemon;
 pub mod intake;
 pub mod keys;

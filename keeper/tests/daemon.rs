@@ -522,7 +522,7 @@ async fn schemathesis_finds_no_server_error() {
 /// changes nothing the keeper wrote, and the keeper never set the indexer's checkpoint.
 #[tokio::test]
 async fn keeper_records_its_anchorings_without_an_indexer_and_the_indexer_agrees() {
-    use lucid_keeper::chain::ILucidAnchors;
+    use lucid_chain::bindings::ILucidAnchors;
     use lucid_store::{EventQuery, SessionStatus};
     let s = setup(&[KEYS[0], KEYS[1]]).await;
     let cid = s.chain.chain_id;

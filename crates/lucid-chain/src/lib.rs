@@ -9,7 +9,7 @@ pub mod deployments;
 pub mod events;
 pub mod rpc;
 
-pub use bindings::ContractKind;
+pub use bindings::{ContractKind, decode_revert};
 pub use deployments::{Deployment, DeploymentError};
 pub use events::{DecodeError, EventDecoder};
 pub use rpc::{

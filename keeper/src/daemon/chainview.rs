@@ -9,8 +9,8 @@ use alloy::primitives::{Address, B256, keccak256};
 use alloy::sol_types::{SolCall, SolEvent};
 use serde_json::json;
 
-use crate::chain::{IAccessControl, ILucidAnchors};
 use crate::rpc::{BlockHead, Rpc, RpcErr};
+use lucid_chain::bindings::{IAccessControl, ILucidAnchors};
 
 /// `keccak256("ANCHORER_ROLE")`.
 pub fn anchorer_role() -> B256 {

@@ -31,10 +31,10 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::api::{Clock, Metrics, Shared};
-use crate::chain::{ILucidAnchors, ILucidChunkStore};
 use crate::rpc::{BlockHead, Rpc};
 use crate::txm::{NewTx, SlotGuard, TxState, Txm, TxmConfig};
 use chainview::{ChainView, anchorer_role};
+use lucid_chain::bindings::{ILucidAnchors, ILucidChunkStore};
 
 /// `lucid-keeper run` options. Secrets come only from the environment (`LUCID_NODE_KEY`,
 /// `LUCID_NODE_KEY_PASSWORD`, `LUCID_API_TOKEN`), never from flags (they would show in `ps`).
@@ -593,14 +593,14 @@ impl Daemon {
                     });
                     match bad.and_then(|id| anchors.iter().position(|a| a.sessionId == id)) {
                         Some(i) => {
-                            tracing::warn!(session = %anchors[i].sessionId, error = %crate::chain::decode_revert(e.revert_data().map(|d| d.as_ref()).unwrap_or(&[])), "left out of the batch");
+                            tracing::warn!(session = %anchors[i].sessionId, error = %lucid_chain::decode_revert(e.revert_data().map(|d| d.as_ref()).unwrap_or(&[])), "left out of the batch");
                             anchors.remove(i);
                             sigs.remove(i);
                         }
                         None => {
                             let why = e
                                 .revert_data()
-                                .map(|d| crate::chain::decode_revert(d))
+                                .map(|d| lucid_chain::decode_revert(d))
                                 .unwrap_or_else(|| e.to_string());
                             tracing::warn!(slot, error = %why, "batch estimate failed");
                             return Ok(None);
@@ -645,14 +645,7 @@ impl Daemon {
             }
             let proof = tree.proof(idx as usize).unwrap_or_default();
             let data = ILucidChunkStore::registerChunkCall {
-                s: ILucidChunkStore::SessionAnchor {
-                    sessionId: a.sessionId,
-                    manifestHash: a.manifestHash,
-                    merkleRoot: a.merkleRoot,
-                    owner: a.owner,
-                    startedAt: a.startedAt,
-                    chunkCount: a.chunkCount,
-                },
+                s: a.clone(),
                 index: idx,
                 chunkHash: me.chunk_hash,
                 size: me.size,

@@ -21,8 +21,9 @@ use alloy::sol_types::SolCall;
 
 pub use outbox::{Attempt, Entry, NewTx, Outbox, OutboxError, TxState, now_ms};
 
-use crate::chain::{ILucidAnchors, decode_revert};
 use crate::rpc::{BlockHead, Rpc, RpcErr};
+use lucid_chain::bindings::ILucidAnchors;
+use lucid_chain::decode_revert;
 
 const GWEI: u128 = 1_000_000_000;
 
