@@ -336,25 +336,17 @@ async fn post_proofs(
             }
         }
     }
-    // Proofs already in the store are duplicates (first ts kept by the store).
-    let mut to_insert = Vec::with_capacity(fresh.len());
-    for (p, ri) in fresh.into_iter().zip(fresh_idx) {
-        if s.store
-            .proof(&p.id)
-            .await
-            .map_err(ApiError::store)?
-            .is_some()
-        {
+    // One batched insert-if-absent: the store names the items it already had (their first ts
+    // kept), which are duplicates.
+    let dups = s
+        .store
+        .put_proofs_reporting(&fresh)
+        .await
+        .map_err(ApiError::store)?;
+    for i in dups {
+        if let Some(&ri) = fresh_idx.get(i) {
             results[ri].status = "duplicate";
-        } else {
-            to_insert.push(p);
         }
-    }
-    if !to_insert.is_empty() {
-        s.store
-            .put_proofs(&to_insert)
-            .await
-            .map_err(ApiError::store)?;
     }
     let count = |st: &str| results.iter().filter(|r| r.status == st).count() as u64;
     let (acc, dup, rej) = (count("accepted"), count("duplicate"), count("rejected"));

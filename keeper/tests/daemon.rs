@@ -103,6 +103,22 @@ async fn single_keeper_takes_proofs_and_sessions_and_anchors_them() {
     assert_eq!(v["results"][0]["status"], "rejected");
     assert!(v["results"][0]["reason"].is_string(), "{v}");
     assert_eq!(v["results"][1]["status"], "duplicate");
+    // A mixed request: new, stored before, new, repeated within the request: exact per item.
+    let more = proofs(cid, KEYS[0], 20..22, 1 << 20);
+    let body = format!("{}\n{}\n{}\n{}", more[0], lines[2], more[1], more[0]);
+    let (st, v) = post(&k.url("/v1/proofs"), body, None).await;
+    assert_eq!(st, 200, "{v}");
+    let statuses: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["accepted", "duplicate", "accepted", "duplicate"],
+        "{v}"
+    );
 
     // Sessions: stored pending, duplicate on resubmission, 409 on other content.
     let start = s.chain.now().await;
@@ -153,7 +169,7 @@ async fn single_keeper_takes_proofs_and_sessions_and_anchors_them() {
         .text()
         .await
         .unwrap();
-    assert!(r.contains("lucid_keeper_proofs_accepted_total 11"), "{r}");
+    assert!(r.contains("lucid_keeper_proofs_accepted_total 13"), "{r}");
     assert!(r.contains("lucid_keeper_anchors_enqueued_total 1"), "{r}");
 }
 
