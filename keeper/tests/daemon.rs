@@ -43,12 +43,21 @@ struct Setup {
 }
 
 async fn setup(anchorers: &[&str]) -> Setup {
+    setup_with(anchorers, false).await
+}
+
+/// With `mongo`, the keepers share a MongoDB store (SecantusDB) instead of SQLite.
+async fn setup_with(anchorers: &[&str], mongo: bool) -> Setup {
     let chain = Chain::start(test_chain_id()).await;
     let now = chain.now().await;
     let addrs: Vec<_> = anchorers.iter().map(|k| addr(k)).collect();
     let d = deploy(&chain, now - GENESIS_BACK, &addrs).await;
     let dir = tempfile::tempdir().unwrap();
-    let store = format!("sqlite://{}", dir.path().join("store.db").display());
+    let store = if mongo {
+        tokio::task::spawn_blocking(mongo_store_url).await.unwrap()
+    } else {
+        format!("sqlite://{}", dir.path().join("store.db").display())
+    };
     Setup {
         chain,
         d,
@@ -83,7 +92,17 @@ where
 
 #[tokio::test]
 async fn single_keeper_takes_proofs_and_sessions_and_anchors_them() {
-    let s = setup(&[KEYS[0]]).await;
+    single_keeper(false).await;
+}
+
+/// The same on MongoDB (the production store): proofs, the frozen epoch, anchoring.
+#[tokio::test]
+async fn single_keeper_on_mongodb() {
+    single_keeper(true).await;
+}
+
+async fn single_keeper(mongo: bool) {
+    let s = setup_with(&[KEYS[0]], mongo).await;
     let mut k = keeper(&s, KEYS[0], vec![]);
     k.wait_ready().await;
     let cid = s.chain.chain_id;
