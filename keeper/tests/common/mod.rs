@@ -429,6 +429,9 @@ srv=$!
 trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$3"' EXIT
 while kill -0 "$4" 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done
 "#;
+        // The watchdog outlives this closure on purpose: it stops the server when the test
+        // process ends.
+        #[allow(clippy::zombie_processes)]
         Command::new("sh")
             .arg("-c")
             .arg(script)
