@@ -7,5 +7,4 @@ pub mod daemon;
 pub mod intake;
 pub mod keys;
 pub mod payout;
-pub mod rpc;
 pub mod txm;

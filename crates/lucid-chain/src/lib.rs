@@ -7,6 +7,7 @@
 pub mod bindings;
 pub mod deployments;
 pub mod events;
+pub mod node;
 pub mod rpc;
 
 pub use bindings::{ContractKind, decode_revert};

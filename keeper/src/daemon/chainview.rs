@@ -9,8 +9,9 @@ use alloy::primitives::{Address, B256, keccak256};
 use alloy::sol_types::{SolCall, SolEvent};
 use serde_json::json;
 
-use crate::rpc::{BlockHead, Rpc, RpcErr};
+use lucid_chain::ChainClient as Rpc;
 use lucid_chain::bindings::{IAccessControl, ILucidAnchors};
+use lucid_chain::node::{BlockHead, NodeError as RpcErr};
 
 /// `keccak256("ANCHORER_ROLE")`.
 pub fn anchorer_role() -> B256 {
@@ -50,7 +51,7 @@ impl ChainView {
     async fn call<C: SolCall>(&self, call: C) -> Result<C::Return, RpcErr> {
         let out = self
             .rpc
-            .call(None, self.anchors, &call.abi_encode(), "latest")
+            .call_raw(None, self.anchors, &call.abi_encode(), "latest")
             .await?;
         C::abi_decode_returns(&out).map_err(|e| decode_err(C::SIGNATURE, e))
     }
@@ -83,7 +84,7 @@ impl ChainView {
     pub async fn last_block_before(&self, t: u64, head: &BlockHead) -> Result<(B256, u64), RpcErr> {
         let block = |n: u64| async move {
             self.rpc
-                .block(n)
+                .block_head(n)
                 .await?
                 .ok_or_else(|| RpcErr::Transport(format!("block {n} missing")))
         };
@@ -171,7 +172,12 @@ impl ChainView {
             let ts = match times.get(&bn) {
                 Some(t) => *t,
                 None => {
-                    let t = self.rpc.block(bn).await?.map(|b| b.timestamp).unwrap_or(0);
+                    let t = self
+                        .rpc
+                        .block_head(bn)
+                        .await?
+                        .map(|b| b.timestamp)
+                        .unwrap_or(0);
                     times.insert(bn, t);
                     t
                 }

@@ -31,10 +31,11 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::api::{Clock, Metrics, Shared};
-use crate::rpc::{BlockHead, Rpc};
 use crate::txm::{NewTx, SlotGuard, TxState, Txm, TxmConfig};
 use chainview::{ChainView, anchorer_role};
+use lucid_chain::ChainClient as Rpc;
 use lucid_chain::bindings::{ILucidAnchors, ILucidChunkStore};
+use lucid_chain::node::BlockHead;
 
 /// `lucid-keeper run` options. Secrets come only from the environment (`LUCID_NODE_KEY`,
 /// `LUCID_NODE_KEY_PASSWORD`, `LUCID_API_TOKEN`), never from flags (they would show in `ps`).
@@ -264,7 +265,7 @@ impl Daemon {
             let logs: Vec<RawLog> =
                 serde_json::from_value(receipt["logs"].clone()).context("receipt logs")?;
             let number: u64 = e.block_number.unwrap_or_default();
-            let Some(block) = self.view.rpc.block(number).await? else {
+            let Some(block) = self.view.rpc.block_head(number).await? else {
                 continue;
             };
             if format!("{:#x}", block.hash) != block_hash {
@@ -734,7 +735,7 @@ pub async fn run(params: Params, genesis_explicit: bool, args: RunArgs) -> anyho
         password.as_deref(),
     )?;
     let node = signer.address();
-    let rpc = Rpc::new(&args.rpc)?;
+    let rpc = Rpc::connect(&args.rpc)?;
     let chain_id = rpc
         .chain_id()
         .await

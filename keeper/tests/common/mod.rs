@@ -11,11 +11,11 @@ use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::sol_types::{SolCall, SolValue};
 use alloy::transports::http::reqwest;
 use k256::ecdsa::SigningKey;
+use lucid_chain::ChainClient as Rpc;
 use lucid_core::merkle::MerkleTree;
 use lucid_core::proof::{ProofCodec, TaskProof};
 use lucid_core::session::{Chunk, SessionAnchor, SessionId, manifest_hash};
 use lucid_e2e::{free_port, repo_root, run_ok, tool};
-use lucid_keeper::rpc::Rpc;
 use serde_json::{Value, json};
 
 pub const DEPLOYER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
@@ -66,7 +66,7 @@ impl Chain {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let rpc = Rpc::new(&format!("http://127.0.0.1:{port}")).unwrap();
+        let rpc = Rpc::connect(&format!("http://127.0.0.1:{port}")).unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         while rpc.chain_id().await.is_err() {
             assert!(Instant::now() < deadline, "anvil did not start");
