@@ -157,6 +157,17 @@ async fn single_keeper(mongo: bool) {
         anchor_digest(&s.chain, s.d.anchors, anchor.sessionId).await == digest(&anchor)
     })
     .await;
+    // The keeper's own bookkeeping (no indexer here) shows it anchored in the store.
+    let store = lucid_store::open(Some(&s.store)).await.unwrap();
+    let sid = body["manifest"]["sessionId"].as_str().unwrap().to_owned();
+    wait_for("the store to show the session anchored", 30, || {
+        let (store, sid) = (store.clone(), sid.clone());
+        async move {
+            store.session(&sid).await.unwrap().unwrap().status
+                == lucid_store::SessionStatus::Anchored
+        }
+    })
+    .await;
     let (st, sched) = get(&k.url("/v1/schedule")).await.unwrap();
     assert_eq!(st, 200, "{sched}");
     assert_eq!(
