@@ -63,3 +63,10 @@ bench:
 # LUCID_BENCH_STORE, default a fresh SQLite file). Figures: docs/benchmarks.md.
 bench-indexer:
     cargo nextest run -p lucid-indexer --release --test bench --run-ignored only --no-capture
+
+# Keeper daemon benchmark (release): POST /v1/proofs intake (proofs from `lucid-keeper simulate`,
+# LUCID_BENCH_NODES x LUCID_BENCH_SLOTS, bodies of LUCID_BENCH_BODY), anchoring of
+# LUCID_BENCH_SESSIONS sessions in batches of 100, gas per session. Figures: docs/benchmarks.md.
+bench-keeper:
+    forge build
+    cargo nextest run -p lucid-keeper --release --test bench --run-ignored only --no-capture

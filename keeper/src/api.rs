@@ -154,7 +154,7 @@ impl ApiError {
     fn bad(r: Reject) -> Self {
         Self::new(StatusCode::BAD_REQUEST, r.code, r.message)
     }
-    fn store(e: StoreError) -> Self {
+    pub fn store(e: StoreError) -> Self {
         tracing::error!(error = %e, "store");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -176,7 +176,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn body_of(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub fn body_of(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     b.map_err(|e| {
         let status = e.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -336,25 +336,17 @@ async fn post_proofs(
             }
         }
     }
-    // Proofs already in the store are duplicates (first ts kept by the store).
-    let mut to_insert = Vec::with_capacity(fresh.len());
-    for (p, ri) in fresh.into_iter().zip(fresh_idx) {
-        if s.store
-            .proof(&p.id)
-            .await
-            .map_err(ApiError::store)?
-            .is_some()
-        {
+    // One batched insert-if-absent: the store names the items it already had (their first ts
+    // kept), which are duplicates.
+    let dups = s
+        .store
+        .put_proofs_reporting(&fresh)
+        .await
+        .map_err(ApiError::store)?;
+    for i in dups {
+        if let Some(&ri) = fresh_idx.get(i) {
             results[ri].status = "duplicate";
-        } else {
-            to_insert.push(p);
         }
-    }
-    if !to_insert.is_empty() {
-        s.store
-            .put_proofs(&to_insert)
-            .await
-            .map_err(ApiError::store)?;
     }
     let count = |st: &str| results.iter().filter(|r| r.status == st).count() as u64;
     let (acc, dup, rej) = (count("accepted"), count("duplicate"), count("rejected"));
@@ -847,6 +839,7 @@ pub struct ErrorDoc {
         post_proofs,
         post_sessions,
         post_register,
+        crate::payout::post_payout_address,
         get_schedule,
         get_epoch,
         health,
@@ -859,6 +852,7 @@ pub struct ErrorDoc {
         ProofResult,
         SessionDoc,
         RegisterDoc,
+        crate::payout::PayoutAddressIn,
         ErrorDoc,
         ErrorBody
     ))
@@ -880,6 +874,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(crate::payout::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

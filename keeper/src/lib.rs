@@ -3,9 +3,8 @@
 //! src/main.rs.
 
 pub mod api;
-pub mod chain;
 pub mod daemon;
 pub mod intake;
 pub mod keys;
-pub mod rpc;
+pub mod payout;
 pub mod txm;

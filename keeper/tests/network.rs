@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, B256};
 use alloy::sol_types::SolEvent;
 use common::*;
+use lucid_chain::bindings::ILucidAnchors;
 use lucid_e2e::test_chain_id;
-use lucid_keeper::chain::ILucidAnchors;
 use lucid_keeper::daemon::chainview::ChainView;
 use serde_json::{Value, json};
 

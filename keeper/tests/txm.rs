@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, U256, keccak256};
 use alloy::signers::local::PrivateKeySigner;
+use lucid_chain::ChainClient as Rpc;
 use lucid_e2e::{Anvil, test_chain_id};
-use lucid_keeper::rpc::Rpc;
 use lucid_keeper::txm::{
     CrashPoint, NewTx, SlotGuard, TickReport, TxState, Txm, TxmConfig, TxmError,
 };
@@ -32,9 +32,15 @@ fn cfg() -> TxmConfig {
 }
 
 async fn open(dir: &Path, anvil: &Anvil, guard: Option<SlotGuard>) -> Txm {
-    Txm::open(dir, Rpc::new(&anvil.url()).unwrap(), signer(), cfg(), guard)
-        .await
-        .unwrap()
+    Txm::open(
+        dir,
+        Rpc::connect(&anvil.url()).unwrap(),
+        signer(),
+        cfg(),
+        guard,
+    )
+    .await
+    .unwrap()
 }
 
 fn transfer(key: &str, slot: Option<u64>) -> NewTx {
@@ -49,7 +55,7 @@ fn transfer(key: &str, slot: Option<u64>) -> NewTx {
 }
 
 async fn rpc(anvil: &Anvil, method: &'static str, params: Value) -> Value {
-    Rpc::new(&anvil.url())
+    Rpc::connect(&anvil.url())
         .unwrap()
         .request::<Value>(method, params)
         .await
@@ -67,7 +73,7 @@ async fn balance(anvil: &Anvil, who: &str) -> U256 {
 }
 
 async fn mined_nonce(anvil: &Anvil) -> u64 {
-    Rpc::new(&anvil.url())
+    Rpc::connect(&anvil.url())
         .unwrap()
         .nonce(signer().address(), "latest")
         .await
@@ -341,7 +347,7 @@ async fn reverted_transaction_fails_with_its_custom_error() {
 async fn slot_over_replaces_with_a_self_send_or_never_sends() {
     let anvil = Anvil::start(test_chain_id());
     rpc(&anvil, "anvil_setAutomine", json!([false])).await;
-    let head = Rpc::new(&anvil.url()).unwrap().latest().await.unwrap();
+    let head = Rpc::connect(&anvil.url()).unwrap().latest().await.unwrap();
     // Genesis so that the head is early in slot 10.
     let guard = SlotGuard {
         anchors: None,
@@ -382,7 +388,7 @@ async fn a_second_process_with_the_same_key_is_refused() {
     let _first = open(dir.path(), &anvil, None).await;
     let second = Txm::open(
         dir.path(),
-        Rpc::new(&anvil.url()).unwrap(),
+        Rpc::connect(&anvil.url()).unwrap(),
         signer(),
         cfg(),
         None,
@@ -404,7 +410,7 @@ async fn a_second_process_with_the_same_key_is_refused() {
             .unwrap();
     Txm::open(
         dir.path(),
-        Rpc::new(&anvil.url()).unwrap(),
+        Rpc::connect(&anvil.url()).unwrap(),
         other,
         cfg(),
         None,

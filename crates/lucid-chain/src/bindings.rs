@@ -24,6 +24,8 @@ alloy::sol! {
         function grantRole(bytes32 role, address account) external;
         function revokeRole(bytes32 role, address account) external;
         function renounceRole(bytes32 role, address callerConfirmation) external;
+        error AccessControlUnauthorizedAccount(address account, bytes32 neededRole);
+        error AccessControlBadConfirmation();
     }
 
     /// OpenZeppelin `IAccessControlDefaultAdminRules` events.
@@ -113,5 +115,51 @@ impl ContractKind {
             ContractKind::PayoutRouterV0 => IPayoutRouterV0::abi::contract(),
             ContractKind::PayoutRouterKYC => IPayoutRouterKYC::abi::contract(),
         }
+    }
+}
+
+/// A readable name for revert data of the on-system contracts: a custom error of LucidAnchors,
+/// LucidChunkStore or OpenZeppelin access control, `Error(string)`, or the raw data.
+pub fn decode_revert(data: &[u8]) -> String {
+    use alloy::sol_types::{SolError, SolInterface};
+    if data.is_empty() {
+        return "reverted without data".into();
+    }
+    if let Ok(e) = ILucidAnchors::ILucidAnchorsErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = ILucidChunkStore::ILucidChunkStoreErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = IAccessControl::IAccessControlErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = alloy::sol_types::Revert::abi_decode(data) {
+        return format!("Error({:?})", e.reason);
+    }
+    format!("0x{}", alloy_primitives::hex::encode(data))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use alloy::sol_types::SolError;
+    use alloy_primitives::{Address, B256};
+
+    #[test]
+    fn revert_data_is_named() {
+        let e = IAccessControl::AccessControlUnauthorizedAccount {
+            account: Address::repeat_byte(1),
+            neededRole: B256::repeat_byte(2),
+        };
+        assert!(decode_revert(&e.abi_encode()).contains("AccessControlUnauthorizedAccount"));
+        let e = ILucidAnchors::SlotTaken {
+            slot: 7,
+            owner: Address::repeat_byte(3),
+        };
+        assert!(decode_revert(&e.abi_encode()).contains("SlotTaken"));
+        assert_eq!(decode_revert(&[]), "reverted without data");
+        assert_eq!(decode_revert(&[1, 2, 3]), "0x010203");
     }
 }

@@ -7,9 +7,10 @@
 pub mod bindings;
 pub mod deployments;
 pub mod events;
+pub mod node;
 pub mod rpc;
 
-pub use bindings::ContractKind;
+pub use bindings::{ContractKind, decode_revert};
 pub use deployments::{Deployment, DeploymentError};
 pub use events::{DecodeError, EventDecoder};
 pub use rpc::{

@@ -342,7 +342,7 @@ impl BlockTag {
 /// A JSON-RPC endpoint with a per-request timeout, error counters and a retry policy.
 #[derive(Debug, Clone)]
 pub struct ChainClient {
-    client: RpcClient,
+    pub(crate) client: RpcClient,
     url: String,
     pub retry: RetryPolicy,
     errors: Arc<ErrorCounters>,

@@ -327,6 +327,10 @@ pub trait Store: Send + Sync + Debug {
     /// Insert-if-absent: an exact duplicate (same id) is accepted once and left as stored (its
     /// first `ts` kept).
     async fn put_proofs(&self, proofs: &[TaskProof]) -> Result<InsertOutcome>;
+    /// [`Store::put_proofs`] that also says which items were already stored: the indexes into
+    /// `proofs` of the duplicates, ascending (one batched call: the keeper's per-item answers).
+    /// `proofs` must not repeat an id.
+    async fn put_proofs_reporting(&self, proofs: &[TaskProof]) -> Result<Vec<usize>>;
     async fn proof(&self, id: &B256) -> Result<Option<TaskProof>>;
     /// One page of proofs in (slot, nodeId, id) order. Pages are stable while proofs are
     /// inserted: nothing already due is skipped or repeated.

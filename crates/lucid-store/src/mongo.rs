@@ -1146,6 +1146,17 @@ impl Store for MongoStore {
         })
     }
 
+    async fn put_proofs_reporting(&self, proofs: &[TaskProof]) -> Result<Vec<usize>> {
+        if proofs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let coll = collections::TASK_PROOFS;
+        let docs = docs_of(coll, proofs)?;
+        let mut dups = self.insert_unordered(coll, &docs).await?;
+        dups.sort_unstable();
+        Ok(dups)
+    }
+
     async fn proof(&self, id: &B256) -> Result<Option<TaskProof>> {
         self.find_one(collections::TASK_PROOFS, doc! {"_id": hex_of(id)})
             .await

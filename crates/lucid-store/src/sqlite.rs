@@ -1025,6 +1025,31 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn put_proofs_reporting(&self, proofs: &[TaskProof]) -> Result<Vec<usize>> {
+        if proofs.is_empty() {
+            return Ok(Vec::new());
+        }
+        // BEGIN IMMEDIATE: no other writer between the read of present ids and the insert.
+        let mut tx = self.begin().await?;
+        let mut present = std::collections::HashSet::new();
+        for batch in proofs.chunks(REFRESH_BATCH * 10) {
+            let ids: Vec<String> = batch.iter().map(|p| hex_of(&p.id)).collect();
+            let found: Vec<String> = sqlx::query_scalar(
+                "SELECT \"_id\" FROM task_proofs WHERE \"_id\" IN (SELECT value FROM json_each(?))",
+            )
+            .bind(json_list(&ids)?)
+            .fetch_all(&mut *tx)
+            .await?;
+            present.extend(found);
+        }
+        let (dups, fresh): (Vec<usize>, Vec<usize>) =
+            (0..proofs.len()).partition(|&i| present.contains(&hex_of(&proofs[i].id)));
+        let fresh: Vec<TaskProof> = fresh.into_iter().map(|i| proofs[i].clone()).collect();
+        insert_rows(&mut tx, &TASK_PROOFS, &fresh, OnConflict::Ignore).await?;
+        tx.commit().await?;
+        Ok(dups)
+    }
+
     async fn proof(&self, id: &B256) -> Result<Option<TaskProof>> {
         self.read_one(
             &TASK_PROOFS,

@@ -9,8 +9,9 @@ use alloy::primitives::{Address, B256, keccak256};
 use alloy::sol_types::{SolCall, SolEvent};
 use serde_json::json;
 
-use crate::chain::{IAccessControl, ILucidAnchors};
-use crate::rpc::{BlockHead, Rpc, RpcErr};
+use lucid_chain::ChainClient as Rpc;
+use lucid_chain::bindings::{IAccessControl, ILucidAnchors};
+use lucid_chain::node::{BlockHead, NodeError as RpcErr};
 
 /// `keccak256("ANCHORER_ROLE")`.
 pub fn anchorer_role() -> B256 {
@@ -50,7 +51,7 @@ impl ChainView {
     async fn call<C: SolCall>(&self, call: C) -> Result<C::Return, RpcErr> {
         let out = self
             .rpc
-            .call(None, self.anchors, &call.abi_encode(), "latest")
+            .call_raw(None, self.anchors, &call.abi_encode(), "latest")
             .await?;
         C::abi_decode_returns(&out).map_err(|e| decode_err(C::SIGNATURE, e))
     }
@@ -81,31 +82,12 @@ impl ChainView {
     /// The hash and number of the last block whose timestamp is below `t` (block 0 if none):
     /// the epoch seed when `t = start(720E)` (SPEC §4, §6). Binary search over `[0, head]`.
     pub async fn last_block_before(&self, t: u64, head: &BlockHead) -> Result<(B256, u64), RpcErr> {
-        let block = |n: u64| async move {
-            self.rpc
-                .block(n)
-                .await?
-                .ok_or_else(|| RpcErr::Transport(format!("block {n} missing")))
-        };
-        let b0 = block(0).await?;
-        if b0.timestamp >= t {
-            return Ok((b0.hash, 0));
-        }
-        if head.timestamp < t {
-            return Ok((head.hash, head.number));
-        }
-        // Invariant: ts(lo) < t <= ts(hi).
-        let (mut lo, mut hi) = (0u64, head.number);
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2;
-            if block(mid).await?.timestamp < t {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        let b = block(lo).await?;
-        Ok((b.hash, b.number))
+        let b = self
+            .rpc
+            .seed_block(t, head.number)
+            .await
+            .map_err(|e| RpcErr::Transport(e.to_string()))?;
+        Ok((b.hash, b.number()))
     }
 
     /// Holders of `role` at block `at`, replayed from the role events since the deployment.
@@ -171,7 +153,12 @@ impl ChainView {
             let ts = match times.get(&bn) {
                 Some(t) => *t,
                 None => {
-                    let t = self.rpc.block(bn).await?.map(|b| b.timestamp).unwrap_or(0);
+                    let t = self
+                        .rpc
+                        .block_head(bn)
+                        .await?
+                        .map(|b| b.timestamp)
+                        .unwrap_or(0);
                     times.insert(bn, t);
                     t
                 }

@@ -9,7 +9,7 @@
 
 pub mod chainview;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use alloy::primitives::{Address, B256};
 use alloy::sol_types::{SolCall, SolInterface};
 use anyhow::{Context, bail};
 use futures::StreamExt;
+use lucid_chain::{ContractKind, EventDecoder, RawLog};
 use lucid_core::Params;
 use lucid_core::merkle::MerkleTree;
 use lucid_core::poot::{PlanReason, Scope, SlotPlan, Tally, freeze_tally, schedule_epoch};
@@ -30,10 +31,11 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::api::{Clock, Metrics, Shared};
-use crate::chain::{ILucidAnchors, ILucidChunkStore};
-use crate::rpc::{BlockHead, Rpc};
 use crate::txm::{NewTx, SlotGuard, TxState, Txm, TxmConfig};
 use chainview::{ChainView, anchorer_role};
+use lucid_chain::ChainClient as Rpc;
+use lucid_chain::bindings::{ILucidAnchors, ILucidChunkStore};
+use lucid_chain::node::BlockHead;
 
 /// `lucid-keeper run` options. Secrets come only from the environment (`LUCID_NODE_KEY`,
 /// `LUCID_NODE_KEY_PASSWORD`, `LUCID_API_TOKEN`), never from flags (they would show in `ps`).
@@ -157,6 +159,11 @@ pub struct Daemon {
     chunk_store: Option<Address>,
     max_batch: u32,
     epochs: BTreeMap<u64, EpochState>,
+    /// Decodes the receipts of this keeper's confirmed transactions (the indexer's decoder).
+    decoder: EventDecoder,
+    /// Sessions seen anchored on chain (any digest) while still `pending` in the store: left out
+    /// of batches without asking the chain again.
+    anchored_on_chain: HashSet<B256>,
 }
 
 fn to_plan(l: &LeaderSlot) -> SlotPlan {
@@ -200,6 +207,9 @@ fn digest_of(a: &ILucidAnchors::SessionAnchor) -> B256 {
     alloy::primitives::keccak256(alloy::sol_types::SolValue::abi_encode(a))
 }
 
+/// Most pending sessions one batch build reads while looking for sessions not yet anchored.
+pub const MAX_PENDING_SCAN: u32 = lucid_store::MAX_PAGE;
+
 /// The gas bound of one anchoring transaction (SPEC §6): `min(2^24, block gas limit / 2)`.
 pub fn gas_bound(block_gas_limit: u64) -> u64 {
     (1u64 << 24).min(block_gas_limit / 2)
@@ -225,8 +235,57 @@ impl Daemon {
         if rep != Default::default() {
             tracing::debug!(?rep, "txm");
         }
+        self.record_confirmed().await?;
         self.registrations(&head).await?;
         Ok(())
+    }
+
+    /// Writes the events of this keeper's confirmed transactions into the shared store (SPEC §6:
+    /// a keeper derives results "for its own bookkeeping"), so its sessions leave `pending` with
+    /// no indexer running. Through the store's idempotent event path (`_id`
+    /// `chainId:txHash:logIndex`, the indexer's decoder), so an indexer writing the same events
+    /// later changes nothing; the indexer's checkpoint is never touched. Marked in the outbox
+    /// once written, by block hash (a re-confirmation after a reorg is written again).
+    pub async fn record_confirmed(&self) -> anyhow::Result<u64> {
+        let mut written = 0;
+        for e in self.txm.outbox().unrecorded_confirmed(100).await? {
+            let (Some(tx_hash), Some(block_hash)) = (e.tx_hash.as_deref(), e.block_hash.as_deref())
+            else {
+                continue;
+            };
+            let hash: B256 = tx_hash.parse().context("outbox tx hash")?;
+            let receipt: serde_json::Value = self
+                .view
+                .rpc
+                .request("eth_getTransactionReceipt", serde_json::json!([hash]))
+                .await?;
+            if receipt.is_null() || receipt["blockHash"].as_str() != Some(block_hash) {
+                continue; // reorged: the transaction manager sees it on its next tick
+            }
+            let logs: Vec<RawLog> =
+                serde_json::from_value(receipt["logs"].clone()).context("receipt logs")?;
+            let number: u64 = e.block_number.unwrap_or_default();
+            let Some(block) = self.view.rpc.block_head(number).await? else {
+                continue;
+            };
+            if format!("{:#x}", block.hash) != block_hash {
+                continue;
+            }
+            let mut events = Vec::new();
+            for log in logs.iter().filter(|l| !l.removed) {
+                match self.decoder.decode(log, block.timestamp) {
+                    Ok(d) => events.push(d.to_chain_event()),
+                    // Logs of contracts the store does not follow (none today) are not ours to keep.
+                    Err(lucid_chain::DecodeError::UnknownContract { .. }) => {}
+                    Err(err) => tracing::warn!(tx = %hash, error = %err, "receipt log not decoded"),
+                }
+            }
+            self.shared.store.put_events(&events).await?;
+            self.txm.outbox().mark_recorded(e.id, block_hash).await?;
+            written += events.len() as u64;
+            tracing::debug!(key = %e.key, tx = %hash, events = events.len(), "recorded own confirmed transaction");
+        }
+        Ok(written)
     }
 
     /// Freezes epoch `epoch` (or takes the stored freeze), checks it, and stores/loads its plans.
@@ -434,31 +493,54 @@ impl Daemon {
 
     /// The slot's batch (SPEC §6): pending sessions oldest first, minus those anchored on chain,
     /// at most LUCID_MAX_BATCH, cut to the gas bound. `None` with nothing to anchor.
-    pub async fn build_batch(&self, slot: u64, head: &BlockHead) -> anyhow::Result<Option<NewTx>> {
-        let pending = self
-            .shared
-            .store
-            .pending_sessions(self.max_batch.saturating_mul(2))
-            .await?;
+    pub async fn build_batch(
+        &mut self,
+        slot: u64,
+        head: &BlockHead,
+    ) -> anyhow::Result<Option<NewTx>> {
+        let max = self.max_batch as usize;
         let mut anchors = Vec::new();
         let mut sigs = Vec::new();
-        for s in pending
-            .iter()
-            .filter(|s| s.status == SessionStatus::Pending)
-        {
-            if anchors.len() >= self.max_batch as usize {
+        // The store has no cursor over pending sessions: read a growing prefix (oldest first)
+        // until the batch is full or every pending session was seen, skipping those already
+        // anchored on chain (remembered, so each costs one chain read only once).
+        let mut limit = self.max_batch.saturating_mul(2);
+        let mut seen = 0usize;
+        loop {
+            let pending = self.shared.store.pending_sessions(limit).await?;
+            let full_page = pending.len() >= limit as usize;
+            for s in pending
+                .iter()
+                .skip(seen)
+                .filter(|s| s.status == SessionStatus::Pending)
+            {
+                if anchors.len() >= max {
+                    break;
+                }
+                let Some(sig) = s.owner_sig else { continue };
+                let Ok(a) = anchor_of(s) else { continue };
+                if self.anchored_on_chain.contains(&a.sessionId) {
+                    continue;
+                }
+                if self.view.anchor_digest(a.sessionId).await? != B256::ZERO {
+                    // Anchored (or conflicting) on chain: it would cost gas for nothing.
+                    self.anchored_on_chain.insert(a.sessionId);
+                    continue;
+                }
+                let mut words = [B256::ZERO; 2];
+                words[0] = B256::from_slice(&sig[..32]);
+                words[1] = B256::from_slice(&sig[32..]);
+                anchors.push(a);
+                sigs.push(words);
+            }
+            seen = pending.len();
+            if anchors.len() >= max || !full_page || limit >= MAX_PENDING_SCAN {
                 break;
             }
-            let Some(sig) = s.owner_sig else { continue };
-            let Ok(a) = anchor_of(s) else { continue };
-            if self.view.anchor_digest(a.sessionId).await? != B256::ZERO {
-                continue; // anchored (or conflicting) on chain: it would cost gas for nothing
-            }
-            let mut words = [B256::ZERO; 2];
-            words[0] = B256::from_slice(&sig[..32]);
-            words[1] = B256::from_slice(&sig[32..]);
-            anchors.push(a);
-            sigs.push(words);
+            limit = limit.saturating_mul(2).min(MAX_PENDING_SCAN);
+        }
+        if self.anchored_on_chain.len() > 100_000 {
+            self.anchored_on_chain.clear();
         }
         let bound = gas_bound(head.gas_limit);
         while !anchors.is_empty() {
@@ -512,14 +594,14 @@ impl Daemon {
                     });
                     match bad.and_then(|id| anchors.iter().position(|a| a.sessionId == id)) {
                         Some(i) => {
-                            tracing::warn!(session = %anchors[i].sessionId, error = %crate::chain::decode_revert(e.revert_data().map(|d| d.as_ref()).unwrap_or(&[])), "left out of the batch");
+                            tracing::warn!(session = %anchors[i].sessionId, error = %lucid_chain::decode_revert(e.revert_data().map(|d| d.as_ref()).unwrap_or(&[])), "left out of the batch");
                             anchors.remove(i);
                             sigs.remove(i);
                         }
                         None => {
                             let why = e
                                 .revert_data()
-                                .map(|d| crate::chain::decode_revert(d))
+                                .map(|d| lucid_chain::decode_revert(d))
                                 .unwrap_or_else(|| e.to_string());
                             tracing::warn!(slot, error = %why, "batch estimate failed");
                             return Ok(None);
@@ -564,14 +646,7 @@ impl Daemon {
             }
             let proof = tree.proof(idx as usize).unwrap_or_default();
             let data = ILucidChunkStore::registerChunkCall {
-                s: ILucidChunkStore::SessionAnchor {
-                    sessionId: a.sessionId,
-                    manifestHash: a.manifestHash,
-                    merkleRoot: a.merkleRoot,
-                    owner: a.owner,
-                    startedAt: a.startedAt,
-                    chunkCount: a.chunkCount,
-                },
+                s: a.clone(),
                 index: idx,
                 chunkHash: me.chunk_hash,
                 size: me.size,
@@ -660,7 +735,7 @@ pub async fn run(params: Params, genesis_explicit: bool, args: RunArgs) -> anyho
         password.as_deref(),
     )?;
     let node = signer.address();
-    let rpc = Rpc::new(&args.rpc)?;
+    let rpc = Rpc::connect(&args.rpc)?;
     let chain_id = rpc
         .chain_id()
         .await
@@ -738,6 +813,12 @@ pub async fn run(params: Params, genesis_explicit: bool, args: RunArgs) -> anyho
         chunk_store: args.chunk_store,
         max_batch: args.max_batch,
         epochs: BTreeMap::new(),
+        decoder: EventDecoder::new(
+            chain_id,
+            std::iter::once((args.anchors, ContractKind::LucidAnchors))
+                .chain(args.chunk_store.map(|c| (c, ContractKind::LucidChunkStore))),
+        ),
+        anchored_on_chain: HashSet::new(),
     };
     shared.clock.set_started();
     let tick = Duration::from_millis(args.tick_ms.max(50));

@@ -21,8 +21,10 @@ use alloy::sol_types::SolCall;
 
 pub use outbox::{Attempt, Entry, NewTx, Outbox, OutboxError, TxState, now_ms};
 
-use crate::chain::{ILucidAnchors, decode_revert};
-use crate::rpc::{BlockHead, Rpc, RpcErr};
+use lucid_chain::ChainClient as Rpc;
+use lucid_chain::bindings::ILucidAnchors;
+use lucid_chain::decode_revert;
+use lucid_chain::node::{BlockHead, NodeError as RpcErr};
 
 const GWEI: u128 = 1_000_000_000;
 
@@ -96,6 +98,8 @@ pub enum TxmError {
     Outbox(#[from] OutboxError),
     #[error(transparent)]
     Rpc(#[from] RpcErr),
+    #[error(transparent)]
+    Chain(#[from] lucid_chain::ChainError),
     #[error("signing: {0}")]
     Sign(String),
     #[error("bad outbox entry: {0}")]
@@ -314,7 +318,7 @@ impl Txm {
         }
         if let Some(anchors) = g.anchors {
             let data = ILucidAnchors::slotSubmitterCall { slot }.abi_encode();
-            let out = self.rpc.call(None, anchors, &data, "latest").await?;
+            let out = self.rpc.call_raw(None, anchors, &data, "latest").await?;
             let who = ILucidAnchors::slotSubmitterCall::abi_decode_returns(&out)
                 .map_err(|e| TxmError::BadEntry(format!("slotSubmitter answer: {e}")))?;
             if who != Address::ZERO && who != self.address {
@@ -408,7 +412,7 @@ impl Txm {
             let (Some(bn), Some(bh)) = (e.block_number, e.block_hash.as_deref()) else {
                 continue;
             };
-            let canonical = match self.rpc.block(bn).await? {
+            let canonical = match self.rpc.block_head(bn).await? {
                 Some(b) => format!("{:#x}", b.hash) == bh,
                 None => false,
             };
@@ -494,7 +498,7 @@ impl Txm {
         let at = format!("0x{:x}", block.saturating_sub(1));
         match self
             .rpc
-            .call(Some(self.address), Address::from(e.to), &e.data, &at)
+            .call_raw(Some(self.address), Address::from(e.to), &e.data, &at)
             .await
         {
             Ok(_) => "reverted (replay on the parent block succeeds)".into(),

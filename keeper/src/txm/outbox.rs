@@ -166,6 +166,12 @@ const SCHEMA: &[&str] = &[
         raw BLOB NOT NULL,
         UNIQUE(entry_id, n)
     )",
+    // Confirmed entries whose receipt's events the daemon wrote into the shared store (by the
+    // block they were confirmed in: a re-confirmation in another block after a reorg is new).
+    "CREATE TABLE IF NOT EXISTS recorded (
+        entry_id INTEGER PRIMARY KEY REFERENCES outbox(id),
+        block_hash TEXT NOT NULL
+    )",
 ];
 
 /// The outbox of one signing key on one chain.
@@ -447,6 +453,31 @@ impl Outbox {
         sqlx::query("UPDATE outbox SET state = ? WHERE id = ?")
             .bind(state.as_str())
             .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Confirmed entries whose events are not yet recorded in the shared store for the block they
+    /// are confirmed in, oldest first.
+    pub async fn unrecorded_confirmed(&self, limit: u32) -> Result<Vec<Entry>, OutboxError> {
+        let rows = sqlx::query(
+            "SELECT o.* FROM outbox o LEFT JOIN recorded r ON r.entry_id = o.id
+             WHERE o.state = 'confirmed' AND o.block_hash IS NOT NULL
+               AND (r.entry_id IS NULL OR r.block_hash != o.block_hash)
+             ORDER BY o.id LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(entry_of).collect::<Result<_, _>>()?)
+    }
+
+    /// The entry's events (of the block `block_hash`) are in the shared store.
+    pub async fn mark_recorded(&self, id: i64, block_hash: &str) -> Result<(), OutboxError> {
+        sqlx::query("INSERT OR REPLACE INTO recorded (entry_id, block_hash) VALUES (?, ?)")
+            .bind(id)
+            .bind(block_hash)
             .execute(&self.pool)
             .await?;
         Ok(())

@@ -11,11 +11,11 @@ use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::sol_types::{SolCall, SolValue};
 use alloy::transports::http::reqwest;
 use k256::ecdsa::SigningKey;
+use lucid_chain::ChainClient as Rpc;
 use lucid_core::merkle::MerkleTree;
 use lucid_core::proof::{ProofCodec, TaskProof};
 use lucid_core::session::{Chunk, SessionAnchor, SessionId, manifest_hash};
 use lucid_e2e::{free_port, repo_root, run_ok, tool};
-use lucid_keeper::rpc::Rpc;
 use serde_json::{Value, json};
 
 pub const DEPLOYER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
@@ -66,7 +66,7 @@ impl Chain {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let rpc = Rpc::new(&format!("http://127.0.0.1:{port}")).unwrap();
+        let rpc = Rpc::connect(&format!("http://127.0.0.1:{port}")).unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         while rpc.chain_id().await.is_err() {
             assert!(Instant::now() < deadline, "anvil did not start");
@@ -392,4 +392,69 @@ pub fn digest(a: &SessionAnchor) -> B256 {
 
 pub fn u(x: u64) -> U256 {
     U256::from(x)
+}
+
+static MONGO: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static MONGO_DB: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// A fresh database on the SecantusDB MongoDB test server (one server per test binary, started as
+/// lucid-store's conformance suite starts it: a watchdog shell stops it when this process ends),
+/// or on `MONGODB_URI` when set.
+pub fn mongo_store_url() -> String {
+    let base = MONGO.get_or_init(|| {
+        if let Ok(u) = std::env::var("MONGODB_URI")
+            && !u.is_empty()
+        {
+            return u
+                .split('?')
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_owned();
+        }
+        let root = repo_root();
+        let bin = root.join(".venv/bin/secantusd-py");
+        if !bin.exists() {
+            run_ok(&mut Command::new(root.join("tools/ensure-venv.sh")));
+        }
+        let port = free_port();
+        let dir = tempfile::Builder::new()
+            .prefix("lucid-keeper-secantus-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let script = r#"
+"$1" --host 127.0.0.1 --port "$2" --storage-path "$3" >/dev/null 2>&1 &
+srv=$!
+trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$3"' EXIT
+while kill -0 "$4" 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done
+"#;
+        // The watchdog outlives this closure on purpose: it stops the server when the test
+        // process ends.
+        #[allow(clippy::zombie_processes)]
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("watchdog")
+            .arg(&bin)
+            .arg(port.to_string())
+            .arg(&dir)
+            .arg(std::process::id().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "SecantusDB did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        format!("mongodb://127.0.0.1:{port}")
+    });
+    let n = MONGO_DB.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!(
+        "{base}/lucid_keeper_{}_{n}?directConnection=true",
+        std::process::id()
+    )
 }

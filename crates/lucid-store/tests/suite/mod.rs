@@ -368,6 +368,25 @@ pub async fn idempotent_rewrites(c: Ctx) {
         s.proof(&proofs[0].id).await.unwrap().unwrap().ts,
         proofs[0].ts
     );
+    // the reporting insert names exactly the items already stored (mixed batch), keeps their
+    // first `ts`, and stores the new ones
+    let fresh = [proof(90, 1), proof(91, 1)];
+    let mut later = proofs[0].clone();
+    later.ts += 7;
+    let mixed = vec![fresh[0].clone(), later, fresh[1].clone(), proofs[3].clone()];
+    assert_eq!(s.put_proofs_reporting(&mixed).await.unwrap(), vec![1, 3]);
+    assert_eq!(
+        s.proof(&proofs[0].id).await.unwrap().unwrap().ts,
+        proofs[0].ts
+    );
+    for p in &fresh {
+        assert_eq!(s.proof(&p.id).await.unwrap().as_ref(), Some(p));
+    }
+    assert_eq!(
+        s.put_proofs_reporting(&mixed).await.unwrap(),
+        vec![0, 1, 2, 3]
+    );
+    assert!(s.put_proofs_reporting(&[]).await.unwrap().is_empty());
     // numbers beyond the stored 64-bit range are a typed error, not a wrap-around
     let mut big = proof(99, 1);
     big.slot = u64::MAX;

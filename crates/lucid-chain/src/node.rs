@@ -1,17 +1,20 @@
-//! A thin JSON-RPC client over alloy's `RpcClient`: typed calls for what the keeper needs and
-//! node errors kept as values (code, message, revert data) so the transaction manager can classify
-//! them ("already known", "nonce too low", …) without string-matching alloy's own error text.
+//! The transaction side of [`ChainClient`]: node errors kept as values (code, message, revert data)
+//! so a transaction manager can classify them ("already known", "nonce too low", …) without
+//! matching alloy's own error text, and the typed calls a sender needs (head with gas limit and base
+//! fee, nonces, receipts, raw sends, fee suggestions, `eth_call` / `eth_estimateGas` with revert
+//! data). One attempt per call: the caller's loop decides about retries.
 
-use alloy::primitives::{Address, B256, Bytes, U256};
-use alloy::rpc::client::{ClientBuilder, RpcClient};
 use alloy::transports::RpcError;
+use alloy_primitives::{Address, B256, Bytes, U256};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-/// An RPC failure: the node answered with an error, or the request did not get an answer.
+use crate::rpc::{ChainClient, DEFAULT_TIMEOUT};
+
+/// A failed call: the node answered with an error, or no answer came.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum RpcErr {
+pub enum NodeError {
     #[error("node error {code}: {message}")]
     Node {
         code: i64,
@@ -23,23 +26,23 @@ pub enum RpcErr {
     Transport(String),
 }
 
-impl RpcErr {
+impl NodeError {
     /// Lower-cased node message ("" for transport errors).
     pub fn node_message(&self) -> String {
         match self {
-            RpcErr::Node { message, .. } => message.to_ascii_lowercase(),
-            RpcErr::Transport(_) => String::new(),
+            NodeError::Node { message, .. } => message.to_ascii_lowercase(),
+            NodeError::Transport(_) => String::new(),
         }
     }
     pub fn revert_data(&self) -> Option<&Bytes> {
         match self {
-            RpcErr::Node { data, .. } => data.as_ref(),
-            RpcErr::Transport(_) => None,
+            NodeError::Node { data, .. } => data.as_ref(),
+            NodeError::Transport(_) => None,
         }
     }
 }
 
-/// The fields of a receipt the keeper uses.
+/// The fields of a receipt a sender uses.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Receipt {
@@ -55,6 +58,7 @@ pub struct Receipt {
     pub logs: Vec<Log>,
 }
 
+/// A log of a receipt or of `eth_getLogs` (block fields absent for pending logs).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Log {
@@ -73,7 +77,7 @@ pub struct Log {
     pub removed: bool,
 }
 
-/// The fields of a block header the keeper uses.
+/// A block header with what a sender needs (gas limit, base fee).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BlockHead {
@@ -88,40 +92,24 @@ pub struct BlockHead {
     pub base_fee_per_gas: Option<u128>,
 }
 
-/// A JSON-RPC endpoint.
-#[derive(Debug, Clone)]
-pub struct Rpc {
-    client: RpcClient,
-    url: String,
-}
-
-impl Rpc {
-    pub fn new(url: &str) -> Result<Self, RpcErr> {
-        let parsed = url
-            .parse()
-            .map_err(|e| RpcErr::Transport(format!("bad RPC URL {url:?}: {e}")))?;
-        Ok(Self {
-            client: ClientBuilder::default().http(parsed),
-            url: url.to_owned(),
-        })
+impl ChainClient {
+    /// A client for `url` with the default timeout, its errors as [`NodeError`].
+    pub fn connect(url: &str) -> Result<Self, NodeError> {
+        ChainClient::new(url, DEFAULT_TIMEOUT).map_err(|e| NodeError::Transport(e.to_string()))
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Any method with JSON params.
+    /// Any method with JSON params, one attempt.
     pub async fn request<T: DeserializeOwned>(
         &self,
         method: &'static str,
         params: Value,
-    ) -> Result<T, RpcErr> {
+    ) -> Result<T, NodeError> {
         let v: Value = self
             .client
             .request(method, params)
             .await
             .map_err(|e| match e {
-                RpcError::ErrorResp(p) => RpcErr::Node {
+                RpcError::ErrorResp(p) => NodeError::Node {
                     code: p.code,
                     message: p.message.to_string(),
                     data: p
@@ -129,31 +117,22 @@ impl Rpc {
                         .as_ref()
                         .and_then(|d| serde_json::from_str::<Bytes>(d.get()).ok()),
                 },
-                other => RpcErr::Transport(other.to_string()),
+                other => NodeError::Transport(other.to_string()),
             })?;
         serde_json::from_value(v)
-            .map_err(|e| RpcErr::Transport(format!("{method}: bad answer: {e}")))
-    }
-
-    pub async fn chain_id(&self) -> Result<u64, RpcErr> {
-        let v: U256 = self.request("eth_chainId", json!([])).await?;
-        u64::try_from(v).map_err(|_| RpcErr::Transport("chain id out of range".into()))
-    }
-
-    pub async fn block_number(&self) -> Result<u64, RpcErr> {
-        let v: U256 = self.request("eth_blockNumber", json!([])).await?;
-        u64::try_from(v).map_err(|_| RpcErr::Transport("block number out of range".into()))
+            .map_err(|e| NodeError::Transport(format!("{method}: bad answer: {e}")))
     }
 
     /// The latest block's header.
-    pub async fn latest(&self) -> Result<BlockHead, RpcErr> {
+    pub async fn latest(&self) -> Result<BlockHead, NodeError> {
         let b: Option<BlockHead> = self
             .request("eth_getBlockByNumber", json!(["latest", false]))
             .await?;
-        b.ok_or_else(|| RpcErr::Transport("no latest block".into()))
+        b.ok_or_else(|| NodeError::Transport("no latest block".into()))
     }
 
-    pub async fn block(&self, number: u64) -> Result<Option<BlockHead>, RpcErr> {
+    /// A block's header by number (`None` if the node does not have it).
+    pub async fn block_head(&self, number: u64) -> Result<Option<BlockHead>, NodeError> {
         self.request(
             "eth_getBlockByNumber",
             json!([format!("0x{number:x}"), false]),
@@ -162,39 +141,39 @@ impl Rpc {
     }
 
     /// Transaction count of `addr` at `tag` (`"latest"` = mined, `"pending"` = with the pool).
-    pub async fn nonce(&self, addr: Address, tag: &str) -> Result<u64, RpcErr> {
+    pub async fn nonce(&self, addr: Address, tag: &str) -> Result<u64, NodeError> {
         let v: U256 = self
             .request("eth_getTransactionCount", json!([addr, tag]))
             .await?;
-        u64::try_from(v).map_err(|_| RpcErr::Transport("nonce out of range".into()))
+        u64::try_from(v).map_err(|_| NodeError::Transport("nonce out of range".into()))
     }
 
-    pub async fn receipt(&self, hash: B256) -> Result<Option<Receipt>, RpcErr> {
+    pub async fn receipt(&self, hash: B256) -> Result<Option<Receipt>, NodeError> {
         self.request("eth_getTransactionReceipt", json!([hash]))
             .await
     }
 
-    pub async fn send_raw(&self, raw: &[u8]) -> Result<B256, RpcErr> {
+    pub async fn send_raw(&self, raw: &[u8]) -> Result<B256, NodeError> {
         self.request(
             "eth_sendRawTransaction",
-            json!([format!("0x{}", hex::encode(raw))]),
+            json!([alloy_primitives::hex::encode_prefixed(raw)]),
         )
         .await
     }
 
-    pub async fn max_priority_fee(&self) -> Result<u128, RpcErr> {
+    pub async fn max_priority_fee(&self) -> Result<u128, NodeError> {
         let v: U256 = self.request("eth_maxPriorityFeePerGas", json!([])).await?;
         Ok(u128::try_from(v).unwrap_or(u128::MAX))
     }
 
-    /// `eth_call` at `block` (a tag or a hex number).
-    pub async fn call(
+    /// `eth_call` of raw calldata at `block` (a tag or a hex number), revert data kept.
+    pub async fn call_raw(
         &self,
         from: Option<Address>,
         to: Address,
         data: &[u8],
         block: &str,
-    ) -> Result<Bytes, RpcErr> {
+    ) -> Result<Bytes, NodeError> {
         let mut tx = json!({"to": to, "data": Bytes::copy_from_slice(data)});
         if let Some(f) = from {
             tx["from"] = json!(f);
@@ -207,24 +186,24 @@ impl Rpc {
         from: Address,
         to: Address,
         data: &[u8],
-    ) -> Result<u64, RpcErr> {
+    ) -> Result<u64, NodeError> {
         let v: U256 = self
             .request(
                 "eth_estimateGas",
                 json!([{"from": from, "to": to, "data": Bytes::copy_from_slice(data)}]),
             )
             .await?;
-        u64::try_from(v).map_err(|_| RpcErr::Transport("gas out of range".into()))
+        u64::try_from(v).map_err(|_| NodeError::Transport("gas out of range".into()))
     }
 
-    /// Logs of `address` with `topic0` in an inclusive block range.
+    /// Logs of `address` with `topics` in an inclusive block range.
     pub async fn logs(
         &self,
         address: Address,
         topics: Value,
         from: u64,
         to: u64,
-    ) -> Result<Vec<Log>, RpcErr> {
+    ) -> Result<Vec<Log>, NodeError> {
         self.request(
             "eth_getLogs",
             json!([{"address": address, "topics": topics,
