@@ -521,7 +521,7 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        migrate_exclusively(&pool).await?;
         Ok(SqliteStore {
             pool,
             fault: Mutex::new(None),
@@ -583,6 +583,18 @@ impl SqliteStore {
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
+}
+
+/// Runs the migrations holding the database's write lock: several processes opening the same new
+/// file at once (three keepers and the indexer of `./dev up`) would otherwise all see it
+/// unmigrated and race (sqlx takes no lock on SQLite). `BEGIN IMMEDIATE` makes the others wait
+/// (busy timeout); each migration runs in a savepoint of this transaction, so the schema and the
+/// migration records commit together and the next opener finds them applied.
+async fn migrate_exclusively(pool: &SqlitePool) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    MIGRATOR.run_direct(None, &mut *tx, false).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Events and their derived rows; the sessions whose anchorings changed are recomputed.
