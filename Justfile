@@ -61,11 +61,11 @@ bench:
 
 # Indexer benchmark (release): real anchorBatch events on anvil (LUCID_BENCH_EVENTS, default 100000), backfill
 # events/s into SQLite (RPC vs store) and into the SecantusDB test server (LUCID_BENCH_MONGO_EVENTS, default
-# 20000), live latency, and wrk load on GET /v1/sessions/{id} (LUCID_BENCH_WRK_SECS, default 10; wrk is
+# 5000), live latency, and wrk load on GET /v1/sessions/{id} (LUCID_BENCH_WRK_SECS, default 10; wrk is
 # installed with apt-get when missing). Figures: docs/benchmarks.md.
 bench-indexer:
     command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
     forge build
     uptime
-    cargo nextest run -p lucid-indexer --release --test bench --run-ignored only --no-capture
+    cargo test -p lucid-indexer --release --test bench -- --ignored --nocapture
     uptime

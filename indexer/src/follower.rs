@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use alloy::sol_types::SolEvent;
 use alloy_primitives::{Address, B256};
 use futures::{FutureExt, StreamExt, TryStreamExt};
-use alloy::sol_types::SolEvent;
 use lucid_chain::bindings::ILucidAnchors;
 use lucid_chain::events::{DecodedEvent, hex0x};
 use lucid_chain::{BlockHeader, ChainClient, ChainError, EventDecoder, RawLog, RpcErrorKind};

@@ -55,13 +55,21 @@ async fn gas_used_is_the_anchoring_receipts_gas_per_session() {
         per100 <= 32_500,
         "{per100} gas per session at 100 exceeds SPEC's 32,500"
     );
-    for (n, want, tx) in [(0u64, per100, tx100), (99, per100, tx100), (100, gas7 / 7, tx7)] {
+    for (n, want, tx) in [
+        (0u64, per100, tx100),
+        (99, per100, tx100),
+        (100, gas7 / 7, tx7),
+    ] {
         let id = session_uuid(n).to_string();
         let (code, v) = ix.get(&format!("/v1/sessions/{id}")).await;
         assert_eq!(code, 200, "{v}");
         assert_eq!(v["session"]["status"], "anchored", "{v}");
         assert_eq!(v["session"]["anchor_txid"], format!("{tx:#x}"), "{v}");
-        assert_eq!(v["session"]["gas_used"].as_u64(), Some(want), "session {n}: {v}");
+        assert_eq!(
+            v["session"]["gas_used"].as_u64(),
+            Some(want),
+            "session {n}: {v}"
+        );
         assert_eq!(v["anchoring"]["gasUsed"].as_u64(), Some(want), "{v}");
     }
     assert_ne!(gas100 / 100, gas7 / 7, "the two batches must be told apart");
@@ -84,7 +92,10 @@ async fn gas_used_is_the_anchoring_receipts_gas_per_session() {
         if code == 404 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "rolled-back session still served");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rolled-back session still served"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let slot3 = current_slot(&url, d.genesis_time).await;

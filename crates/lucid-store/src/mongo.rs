@@ -740,7 +740,8 @@ impl MongoStore {
     }
 
     async fn range_ops(&self, sess: &mut Sess<'_>, range: &BlockRange, fault: bool) -> Result<()> {
-        self.apply_events(sess, &range.events, &range.session_gas).await?;
+        self.apply_events(sess, &range.events, &range.session_gas)
+            .await?;
         if fault {
             return Err(StoreError::Injected(Fault::BeforeCheckpoint));
         }
@@ -1002,7 +1003,9 @@ impl Store for MongoStore {
         if !self.transactions {
             return self.apply_events(&mut None, events, &BTreeMap::new()).await;
         }
-        in_transaction!(self, |sess| self.apply_events(sess, events, &BTreeMap::new()).await)
+        in_transaction!(self, |sess| self
+            .apply_events(sess, events, &BTreeMap::new())
+            .await)
     }
 
     async fn rollback(

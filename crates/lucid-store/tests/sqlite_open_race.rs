@@ -26,7 +26,10 @@ async fn open_and_write(url: &str, chain: u64) {
 #[tokio::test]
 async fn child_opens_the_store() {
     if let Ok(url) = std::env::var(CHILD_ENV) {
-        let chain: u64 = std::env::var("LUCID_STORE_RACE_CHAIN").unwrap().parse().unwrap();
+        let chain: u64 = std::env::var("LUCID_STORE_RACE_CHAIN")
+            .unwrap()
+            .parse()
+            .unwrap();
         open_and_write(&url, chain).await;
     }
 }
@@ -56,11 +59,18 @@ async fn concurrent_opens_of_a_fresh_file_all_succeed_with_one_schema() {
             })
             .collect();
         for t in tasks {
-            t.await.unwrap_or_else(|e| panic!("round {round}: a task failed: {e}"));
+            t.await
+                .unwrap_or_else(|e| panic!("round {round}: a task failed: {e}"));
         }
         for mut c in children {
-            let st = tokio::task::spawn_blocking(move || c.wait()).await.unwrap().unwrap();
-            assert!(st.success(), "round {round}: a process failed to open the store");
+            let st = tokio::task::spawn_blocking(move || c.wait())
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                st.success(),
+                "round {round}: a process failed to open the store"
+            );
         }
         let s = lucid_store::sqlite::SqliteStore::open(&url).await.unwrap();
         for chain in (1..=6).chain(100..104) {
@@ -78,7 +88,10 @@ async fn concurrent_opens_of_a_fresh_file_all_succeed_with_one_schema() {
         let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
             .unwrap()
             .count() as u64;
-        assert_eq!(n, files, "round {round}: migrations recorded {n} times for {files} files");
+        assert_eq!(
+            n, files,
+            "round {round}: migrations recorded {n} times for {files} files"
+        );
         let cols = s.column_names("session_anchorings").await.unwrap();
         assert_eq!(
             cols.iter().filter(|c| *c == "gas_used").count(),

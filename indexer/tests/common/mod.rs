@@ -440,8 +440,15 @@ pub async fn send_anchor_batch(url: &str, anchors: Address, data: &[u8]) -> B256
 
 /// A receipt's `gasUsed`, and whether the transaction succeeded.
 pub async fn receipt_gas(url: &str, tx: B256) -> (u64, bool) {
-    let r = rpc(url, "eth_getTransactionReceipt", json!([tx])).await;
-    (hex_u64(&r["gasUsed"]), hex_u64(&r["status"]) == 1)
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = rpc(url, "eth_getTransactionReceipt", json!([tx])).await;
+        if !r.is_null() {
+            return (hex_u64(&r["gasUsed"]), hex_u64(&r["status"]) == 1);
+        }
+        assert!(Instant::now() < deadline, "no receipt for {tx}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 // ---------------------------------------------------------------- MongoDB test server
@@ -509,7 +516,10 @@ while kill -0 "$4" 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {
-            return Err(format!("{} did not listen on {port} within 60 s", bin.display()));
+            return Err(format!(
+                "{} did not listen on {port} within 60 s",
+                bin.display()
+            ));
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -1975,7 +1975,10 @@ pub async fn session_gas_from_receipts(c: Ctx) {
         assert_eq!(got.gas_used, Some(32_500), "session {id}");
     }
     // listed the same way
-    let page = s.sessions(&SessionQuery::default(), None, 10).await.unwrap();
+    let page = s
+        .sessions(&SessionQuery::default(), None, 10)
+        .await
+        .unwrap();
     assert!(page.items.iter().all(|x| x.gas_used == Some(32_500)));
     // a replay with another value changes nothing (the receipt of a stored tx does not change)
     s.write_block_range(
@@ -2014,13 +2017,19 @@ pub async fn session_gas_from_receipts(c: Ctx) {
     s.rollback(1, 7, Some(&cp(1, 6))).await.unwrap();
     let ev2 = vec![registered(1, 8, 10, &a, 34), slot_anchored(1, 8, 11, 34, 1)];
     s.write_block_range(
-        &BlockRange::new(cp(1, 8), ev2.clone()).with_session_gas([(ev2[0].tx_hash, 40_000u64)].into()),
+        &BlockRange::new(cp(1, 8), ev2.clone())
+            .with_session_gas([(ev2[0].tx_hash, 40_000u64)].into()),
     )
     .await
     .unwrap();
     let re = s.session(&a.id).await.unwrap().unwrap();
     assert_eq!(
         (re.status, re.block_number, re.anchor_txid, re.gas_used),
-        (SessionStatus::Anchored, Some(8), Some(ev2[0].tx_hash), Some(40_000))
+        (
+            SessionStatus::Anchored,
+            Some(8),
+            Some(ev2[0].tx_hash),
+            Some(40_000)
+        )
     );
 }
