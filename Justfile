@@ -59,10 +59,16 @@ snapshot:
 bench:
     cargo bench --workspace
 
-# Indexer benchmark: backfill events/s (RPC vs store) and live latency (LUCID_BENCH_EVENTS, default 100000;
-# LUCID_BENCH_STORE, default a fresh SQLite file). Figures: docs/benchmarks.md.
+# Indexer benchmark (release): real anchorBatch events on anvil (LUCID_BENCH_EVENTS, default 100000), backfill
+# events/s into SQLite (RPC vs store) and into the SecantusDB test server (LUCID_BENCH_MONGO_EVENTS, default
+# 5000), live latency, and wrk load on GET /v1/sessions/{id} (LUCID_BENCH_WRK_SECS, default 10; wrk is
+# installed with apt-get when missing). Figures: docs/benchmarks.md.
 bench-indexer:
-    cargo nextest run -p lucid-indexer --release --test bench --run-ignored only --no-capture
+    command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
+    forge build
+    uptime
+    cargo test -p lucid-indexer --release --test bench -- --ignored --nocapture
+    uptime
 
 # Keeper daemon benchmark (release): POST /v1/proofs intake (proofs from `lucid-keeper simulate`,
 # LUCID_BENCH_NODES x LUCID_BENCH_SLOTS, bodies of LUCID_BENCH_BODY), anchoring of

@@ -232,12 +232,18 @@ pub struct AnchoringView {
     pub tx_hash: Option<String>,
     pub block_number: Option<u64>,
     pub block_hash: Option<String>,
+    /// Gas per session of the anchoring transaction: its receipt's `gasUsed` divided (integer
+    /// division) by the number of sessions it registered (`SessionRegistered` events); null when
+    /// the indexer has not read the receipt. Same value as the session's `gas_used`.
+    pub gas_used: Option<u64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
-    /// The `sessions` document (SPEC §5 shape).
+    /// The `sessions` document (SPEC §5 shape). Its `gas_used` is the gas per session of the
+    /// anchoring transaction: the receipt's `gasUsed` divided (integer division) by the number of
+    /// sessions that transaction registered; null while pending or before the receipt was read.
     #[schema(value_type = Object)]
     pub session: Value,
     pub anchoring: Option<AnchoringView>,
@@ -500,6 +506,7 @@ async fn session(
         tx_hash: s.anchor_txid.map(lucid_chain::events::hex0x),
         block_number: s.block_number,
         block_hash: s.block_hash.map(lucid_chain::events::hex0x),
+        gas_used: s.gas_used,
     });
     Ok(Json(SessionView {
         session: to_value(&s),

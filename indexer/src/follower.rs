@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use alloy::sol_types::SolEvent;
 use alloy_primitives::{Address, B256};
-use futures::{StreamExt, TryStreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
+use lucid_chain::bindings::ILucidAnchors;
 use lucid_chain::events::{DecodedEvent, hex0x};
 use lucid_chain::{BlockHeader, ChainClient, ChainError, EventDecoder, RawLog, RpcErrorKind};
 use lucid_store::{BlockRange, Checkpoint, Store};
@@ -284,9 +286,18 @@ impl Follower {
         }
         numbers.sort_unstable();
         numbers.dedup();
-        let headers = self.headers(&numbers, shutdown).await?;
-        let Some(headers) = headers else {
+        // Receipts of the anchoring transactions (gas per session), read alongside the headers.
+        let anchoring_txs = anchoring_txs(&logs);
+        let mut shutdown2 = shutdown.clone();
+        let (headers, session_gas) = tokio::join!(
+            self.headers(&numbers, shutdown).boxed(),
+            self.session_gas(&anchoring_txs, &mut shutdown2).boxed()
+        );
+        let Some(headers) = headers? else {
             return Ok(Step::Idle); // shutdown, or the node does not have the blocks yet
+        };
+        let Some(session_gas) = session_gas? else {
+            return Ok(Step::Idle); // shutdown
         };
         // Fork checks: parent link to our checkpoint, and logs from the blocks we just read.
         if let Some((_, cp_hash)) = self.checkpoint
@@ -319,7 +330,7 @@ impl Follower {
         let to_hash = headers[&to].hash;
         let to_time = headers[&to].timestamp();
         let t1 = Instant::now();
-        self.write(to, to_hash, &events).await?;
+        self.write(to, to_hash, &events, session_gas).await?;
         let store_time = t1.elapsed();
         // The new window: every header read in the window, plus the new checkpoint.
         for (n, h) in &headers {
@@ -440,12 +451,67 @@ impl Follower {
         Ok(Some(out))
     }
 
+    /// Gas per session of each anchoring transaction (`tx → (sessions, block hash of its logs)`):
+    /// its receipt's `gasUsed` / the sessions it registered. Each receipt is retried until the node
+    /// returns it (never a made-up value); a receipt from another block than its logs means the
+    /// chain moved. `None` on shutdown.
+    async fn session_gas(
+        &self,
+        txs: &BTreeMap<B256, (u64, B256)>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Option<BTreeMap<B256, u64>>, StepError> {
+        if txs.is_empty() {
+            return Ok(Some(BTreeMap::new()));
+        }
+        let client = &self.client;
+        let items: Vec<(B256, u64, B256)> = txs.iter().map(|(t, (n, h))| (*t, *n, *h)).collect();
+        let fetch = futures::stream::iter(items)
+            .map(|(tx, sessions, block_hash)| async move {
+                let mut attempt = 0u32;
+                loop {
+                    match client.receipt(tx).await {
+                        Ok(Some(r)) if r.block_hash == block_hash => {
+                            return Ok((tx, lucid_store::gas_per_session(r.gas_used(), sessions)));
+                        }
+                        Ok(Some(r)) => {
+                            return Err(StepError::Retry(format!(
+                                "receipt of {tx} is in block {} ({}), its logs in {block_hash}: the chain moved, reading again",
+                                r.block_number(),
+                                r.block_hash
+                            )));
+                        }
+                        Ok(None) => {
+                            tracing::debug!(%tx, "no receipt yet: retrying");
+                        }
+                        Err(e) if e.kind.is_transient() || matches!(e.kind, RpcErrorKind::Rpc { .. } | RpcErrorKind::BadResponse) => {
+                            tracing::debug!(%tx, error = %e, "eth_getTransactionReceipt failed: retrying");
+                        }
+                        Err(e) => return Err(StepError::rpc(e)),
+                    }
+                    tokio::time::sleep(client.retry.delay(attempt)).await;
+                    attempt = attempt.saturating_add(1);
+                }
+            })
+            .buffer_unordered(16)
+            .try_collect::<Vec<(B256, Option<u64>)>>();
+        let res = tokio::select! {
+            r = fetch => r?,
+            _ = shutdown.changed() => return Ok(None),
+        };
+        Ok(Some(
+            res.into_iter()
+                .filter_map(|(tx, g)| g.map(|g| (tx, g)))
+                .collect(),
+        ))
+    }
+
     /// Writes one range (events + checkpoint in one store transaction), retrying store errors.
     async fn write(
         &self,
         to: u64,
         to_hash: B256,
         events: &[DecodedEvent],
+        session_gas: BTreeMap<B256, u64>,
     ) -> Result<(), StepError> {
         let range = BlockRange::new(
             Checkpoint {
@@ -454,7 +520,8 @@ impl Follower {
                 block_hash: to_hash,
             },
             events.iter().map(DecodedEvent::to_chain_event).collect(),
-        );
+        )
+        .with_session_gas(session_gas);
         // Not interrupted by shutdown: a range that started being written is finished.
         let mut attempt = 0u32;
         loop {
@@ -575,6 +642,19 @@ impl Follower {
         });
         Ok(())
     }
+}
+
+/// Transactions that emitted `SessionRegistered`: the number of sessions each registered and the
+/// block hash of its logs.
+fn anchoring_txs(logs: &[RawLog]) -> BTreeMap<B256, (u64, B256)> {
+    let sig = ILucidAnchors::SessionRegistered::SIGNATURE_HASH;
+    let mut out: BTreeMap<B256, (u64, B256)> = BTreeMap::new();
+    for l in logs {
+        if l.topics.first() == Some(&sig) {
+            out.entry(l.transaction_hash).or_insert((0, l.block_hash)).0 += 1;
+        }
+    }
+    out
 }
 
 enum StepError {

@@ -1,7 +1,16 @@
-//! `just bench-indexer` (ignored in the test run): backfill of N events (`LUCID_BENCH_EVENTS`,
-//! default 100,000; 100 per block) from a local anvil into the store named by `LUCID_BENCH_STORE`
-//! (default a fresh SQLite file), then live latency. Prints events/s end to end and the RPC / store
-//! split from the indexer's own metrics. Figures go to docs/benchmarks.md.
+//! `just bench-indexer` (ignored in the test run; release build). On a local anvil with the real
+//! contracts (the repository's forge script), N events (`LUCID_BENCH_EVENTS`, default 100,000) are
+//! made by real `anchorBatch` transactions of 100 owner-signed sessions (100 `SessionRegistered` +
+//! 1 `SlotAnchored` each; signatures made in Rust; generation time is not part of any figure).
+//! Then, each with the release `lucid-indexer` as a separate process:
+//! 1. backfill of all of it into a fresh SQLite file: events/s end to end (process start to the
+//!    checkpoint at the head), and the RPC / store split from the indexer's own metrics;
+//! 2. backfill of the first `LUCID_BENCH_MONGO_EVENTS` (default 5,000) into the SecantusDB
+//!    MongoDB test server (a Python test server: not a MongoDB figure);
+//! 3. live latency after the backfill: 100 more batches, each timed from the moment its block
+//!    exists (the mining `eth_sendTransaction` returned) to `/v1/status` showing it stored, poll 100 ms;
+//! 4. API load: `wrk` (a second process) on `GET /v1/sessions/{id}` against the SQLite indexer
+//!    (`LUCID_BENCH_WRK_SECS`, default 10 s; skipped with a note when wrk is missing).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -19,63 +28,242 @@ fn metric(text: &str, name: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark: just bench-indexer"]
-async fn bench_backfill_and_live() {
-    let n: u64 = std::env::var("LUCID_BENCH_EVENTS")
+fn env_u64(k: &str, d: u64) -> u64 {
+    std::env::var(k)
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(100_000);
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    rpc(&url, "evm_setAutomine", json!([false])).await;
-    let t = Instant::now();
-    let mut i = 0;
-    while i < n {
-        for k in i..(i + 100).min(n) {
-            emit(&url, emitter, k).await;
-        }
-        rpc(&url, "evm_mine", json!([])).await;
-        i += 100;
+        .unwrap_or(d)
+}
+
+fn indexer_args(url: &str, d: &Deployed) -> Vec<String> {
+    [
+        "--onsystem-rpc",
+        url,
+        "--anchors",
+        &format!("{:#x}", d.anchors),
+        "--chunk-store",
+        &format!("{:#x}", d.chunk_store),
+        "--onsystem-start-block",
+        &d.start_block.to_string(),
+        "--onsystem-confirmations",
+        "0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Signs all batches (in parallel on the machine's cores).
+fn make_batches(
+    d: &Deployed,
+    first: u64,
+    batches: u64,
+    slot_of: impl Fn(u64) -> u64,
+) -> Vec<Vec<u8>> {
+    let key = owner_key();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2) as u64;
+    let slots: Vec<u64> = (0..batches).map(&slot_of).collect();
+    let mut out: Vec<(u64, Vec<u8>)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let key = key.clone();
+                let slots = &slots;
+                s.spawn(move || {
+                    (0..batches)
+                        .filter(|b| b % threads == t)
+                        .map(|b| {
+                            let n0 = (first + b) * 100;
+                            (
+                                b,
+                                anchor_batch_calldata(
+                                    &key,
+                                    d.chain_id,
+                                    d.anchors,
+                                    slots[b as usize],
+                                    n0,
+                                    100,
+                                ),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    out.sort_by_key(|(b, _)| *b);
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+/// Sends the batches, one block each, one slot each (chain time advanced by a slot per batch).
+async fn send_batches(url: &str, d: &Deployed, batches: &[Vec<u8>]) {
+    for data in batches {
+        rpc(url, "evm_increaseTime", json!([120])).await;
+        let tx = send_anchor_batch(url, d.anchors, data).await;
+        let (_, ok) = receipt_gas(url, tx).await;
+        assert!(ok, "anchorBatch reverted");
     }
-    rpc(&url, "evm_setAutomine", json!([true])).await;
-    eprintln!("emitted {n} events in {:.1} s", t.elapsed().as_secs_f64());
-    let (_dir, sqlite) = sqlite_url();
-    let store_url = std::env::var("LUCID_BENCH_STORE").unwrap_or(sqlite);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: just bench-indexer"]
+async fn bench_backfill_live_api() {
+    let n = env_u64("LUCID_BENCH_EVENTS", 100_000);
+    let n_mongo = env_u64("LUCID_BENCH_MONGO_EVENTS", 5_000);
+    let wrk_secs = env_u64("LUCID_BENCH_WRK_SECS", 10);
+    let batches = n.div_ceil(101).max(1);
+    let live_batches = 100u64;
+    let chain_id = lucid_e2e::test_chain_id();
+    let anvil = Anvil::start(chain_id);
+    let url = anvil.url();
+    let d = deploy_onsystem(&anvil, chain_id);
+
+    // ---- generation (not timed in any figure)
     let t = Instant::now();
-    let mut ix = Indexer::onsystem(&url, emitter, &store_url, &["--max-range", "2000"]);
-    ix.wait_checkpoint(31337, head(&url).await, Duration::from_secs(3600))
+    // Batch b goes into the slot of the block after b + 1 increases of 120 s.
+    let slot0 = current_slot(&url, d.genesis_time).await;
+    let all = make_batches(&d, 0, batches + live_batches, |b| slot0 + b + 1);
+    let (hist, live) = all.split_at(batches as usize);
+    eprintln!(
+        "signed {} sessions in {:.1} s",
+        (batches + live_batches) * 100,
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    send_batches(&url, &d, hist).await;
+    let events = batches * 101;
+    let last_block = head(&url).await;
+    eprintln!(
+        "anchored {events} events in {batches} blocks in {:.1} s (not part of the figures)",
+        t.elapsed().as_secs_f64()
+    );
+
+    // ---- 1. backfill into SQLite
+    let (_dir, sqlite) = sqlite_url();
+    let t = Instant::now();
+    let mut ix = Indexer::spawn(&sqlite, &indexer_args(&url, &d));
+    ix.wait_checkpoint(chain_id, last_block, Duration::from_secs(3600))
         .await;
     let secs = t.elapsed().as_secs_f64();
     let m = ix.get("/metrics").await.1.as_str().unwrap().to_owned();
     let rpc_s = metric(&m, "lucid_indexer_rpc_seconds_total");
     let store_s = metric(&m, "lucid_indexer_store_seconds_total");
+    let stored = ix.status_of(chain_id).await.unwrap()["eventsIndexed"]
+        .as_u64()
+        .unwrap();
     println!(
-        "backfill: {n} events in {secs:.2} s = {:.0} events/s end to end (process start included); RPC {rpc_s:.2} s, store {store_s:.2} s ({:.0} events/s store only)",
-        n as f64 / secs,
-        n as f64 / store_s
+        "backfill SQLite: {stored} events ({events} from anchorBatch, the rest the deployment's) in {secs:.2} s = {:.0} events/s end to end (process start included); \
+         RPC (getLogs + headers + receipts) {rpc_s:.2} s, store {store_s:.2} s ({:.0} events/s store only)",
+        stored as f64 / secs,
+        stored as f64 / store_s
     );
-    // Live: one event per block, 200 blocks, poll 100 ms.
-    for k in 0..200 {
-        emit(&url, emitter, n + k).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    ix.wait_checkpoint(31337, head(&url).await, Duration::from_secs(60))
+
+    // ---- 2. backfill into the MongoDB test server (a prefix of the chain)
+    let mongo_blocks = n_mongo.div_ceil(101).min(batches);
+    let mongo_to = d.start_block.max(last_block - batches) + mongo_blocks;
+    let mongo = mongo_url("lucid_bench");
+    let t = Instant::now();
+    // Ranges of 10 blocks (1,010 events): the checkpoint reaches the prefix's end without writing
+    // the rest of the chain first.
+    let mut margs = indexer_args(&url, &d);
+    margs.extend(["--initial-range", "10", "--max-range", "10"].map(String::from));
+    let mut mx = Indexer::spawn(&mongo, &margs);
+    mx.wait_checkpoint(chain_id, mongo_to, Duration::from_secs(3600))
         .await;
-    let m = ix.get("/metrics").await.1.as_str().unwrap().to_owned();
-    let p50 = metric(
-        &m,
-        "lucid_indexer_live_latency_seconds{chain=\"31337\",quantile=\"0.5\"}",
-    );
-    let p99 = metric(
-        &m,
-        "lucid_indexer_live_latency_seconds{chain=\"31337\",quantile=\"0.99\"}",
-    );
+    let msecs = t.elapsed().as_secs_f64();
+    let mm = mx.get("/metrics").await.1.as_str().unwrap().to_owned();
+    let mstored = mx.status_of(chain_id).await.unwrap()["eventsIndexed"]
+        .as_u64()
+        .unwrap_or(0);
+    mx.terminate();
     println!(
-        "live (poll 100 ms): p50 {:.0} ms, p99 {:.0} ms",
-        p50 * 1000.0,
-        p99 * 1000.0
+        "backfill MongoDB (SecantusDB, a Python test server): {mstored} events in {msecs:.2} s = {:.0} events/s end to end; \
+         RPC {:.2} s, store {:.2} s",
+        mstored as f64 / msecs,
+        metric(&mm, "lucid_indexer_rpc_seconds_total"),
+        metric(&mm, "lucid_indexer_store_seconds_total"),
     );
+
+    // ---- 3. live latency (poll 100 ms; the SQLite indexer is at the head)
+    let mut lat = Vec::new();
+    for (i, data) in live.iter().enumerate() {
+        rpc(&url, "evm_increaseTime", json!([120])).await;
+        send_anchor_batch(&url, d.anchors, data).await; // automine: the block exists on return
+        let t0 = Instant::now();
+        let b = head(&url).await;
+        loop {
+            if ix
+                .status_of(chain_id)
+                .await
+                .and_then(|s| s["checkpoint"].as_u64())
+                .is_some_and(|c| c >= b)
+            {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "live block {b} not stored"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+        // spread the block times over the poll phase
+        tokio::time::sleep(Duration::from_millis(37 * (i as u64 % 7))).await;
+    }
+    lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let q = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "live (poll 100 ms, {} blocks of 101 events): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (block mined → /v1/status shows it stored)",
+        lat.len(),
+        q(0.5),
+        q(0.99),
+        lat[lat.len() - 1]
+    );
+
+    // ---- 4. API load with wrk from a second process
+    let id = session_uuid(1234 % (batches * 100)).to_string();
+    let path = format!("/v1/sessions/{id}");
+    assert_eq!(ix.get(&path).await.0, 200);
+    match std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            "-c32",
+            &format!("-d{wrk_secs}s"),
+            "--latency",
+            &ix.url(&path),
+        ])
+        .output()
+    {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let rps = text
+                .lines()
+                .find(|l| l.starts_with("Requests/sec"))
+                .unwrap_or("?");
+            let p99 = text
+                .lines()
+                .find(|l| l.trim_start().starts_with("99%"))
+                .unwrap_or("?");
+            let p50 = text
+                .lines()
+                .find(|l| l.trim_start().starts_with("50%"))
+                .unwrap_or("?");
+            let non2xx = text
+                .lines()
+                .find(|l| l.contains("Non-2xx"))
+                .unwrap_or("Non-2xx: 0");
+            println!(
+                "API GET /v1/sessions/{{id}} (wrk -t2 -c32 -d{wrk_secs}s, SQLite, {} sessions stored): {rps}; latency p50 {} p99 {}; {non2xx}",
+                (batches + live_batches) * 100,
+                p50.trim().trim_start_matches("50%").trim(),
+                p99.trim().trim_start_matches("99%").trim()
+            );
+            eprintln!("{text}");
+        }
+        Ok(o) => println!("wrk failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => println!("API load skipped: wrk not runnable ({e}); `apt-get install -y wrk`"),
+    }
     ix.terminate();
 }

@@ -39,13 +39,24 @@ fn emitter_task(
 /// restarts, which must exit 0): exact store, never a duplicate.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handoff_loses_nothing_and_duplicates_nothing() {
+    let (_dir, store_url) = sqlite_url();
+    handoff(&store_url, 150, 4).await;
+}
+
+/// 1 + 2 on the MongoDB test server (SecantusDB; transactions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_handoff_loses_nothing_and_duplicates_nothing() {
+    handoff(&mongo_url("lucid_handoff"), 60, 2).await;
+}
+
+async fn handoff(store_url: &str, before: u64, rounds: u32) {
+    let store_url = store_url.to_owned();
     let anvil = Anvil::start(31337);
     let url = anvil.url();
     let emitter = deploy_emitter(&url).await;
-    for n in 0..150 {
+    for n in 0..before {
         emit(&url, emitter, n).await;
     }
-    let (_dir, store_url) = sqlite_url();
     let stop = Arc::new(AtomicBool::new(false));
     let bg = emitter_task(
         url.clone(),
@@ -54,7 +65,7 @@ async fn handoff_loses_nothing_and_duplicates_nothing() {
         stop.clone(),
         Duration::from_millis(15),
     );
-    for round in 0..4 {
+    for round in 0..rounds {
         // Small ranges: the backfill takes many steps while events keep coming.
         let mut ix = Indexer::onsystem(
             &url,
@@ -84,16 +95,27 @@ async fn handoff_loses_nothing_and_duplicates_nothing() {
 /// 3: SIGKILL at 10 random moments of a backfill, restart each time: identical to the ground truth.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_backfill_then_restart_is_exact() {
+    let (_dir, store_url) = sqlite_url();
+    sigkill(&store_url, 400, 10).await;
+}
+
+/// 3 on the MongoDB test server (fewer events and kills: it is a slow Python server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_sigkill_during_backfill_then_restart_is_exact() {
+    sigkill(&mongo_url("lucid_sigkill"), 60, 4).await;
+}
+
+async fn sigkill(store_url: &str, events: u64, kills: u32) {
+    let store_url = store_url.to_owned();
     let anvil = Anvil::start(31337);
     let url = anvil.url();
     let emitter = deploy_emitter(&url).await;
-    for n in 0..400 {
+    for n in 0..events {
         emit(&url, emitter, n).await;
     }
-    let (_dir, store_url) = sqlite_url();
     let target = head(&url).await;
     let mut seed = std::process::id() as u64;
-    for _ in 0..10 {
+    for _ in 0..kills {
         let mut ix = Indexer::onsystem(
             &url,
             emitter,
@@ -118,13 +140,24 @@ async fn sigkill_during_backfill_then_restart_is_exact() {
 /// deeper than the window halts the chain with an error that says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reorgs_roll_back_to_the_canonical_chain() {
+    let (_dir, store_url) = sqlite_url();
+    reorgs(&store_url, 10).await;
+}
+
+/// 4 on the MongoDB test server (depths 1–5, then the fork deeper than the window).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_reorgs_roll_back_to_the_canonical_chain() {
+    reorgs(&mongo_url("lucid_reorgs"), 5).await;
+}
+
+async fn reorgs(store_url: &str, max_depth: u64) {
+    let store_url = store_url.to_owned();
     let anvil = Anvil::start(31337);
     let url = anvil.url();
     let emitter = deploy_emitter(&url).await;
-    let (_dir, store_url) = sqlite_url();
     let mut ix = Indexer::onsystem(&url, emitter, &store_url, &["--reorg-window", "16"]);
     let mut n = 0;
-    for depth in 1..=10u64 {
+    for depth in 1..=max_depth {
         for _ in 0..(depth + 3) {
             emit(&url, emitter, n).await;
             n += 1;
@@ -139,7 +172,7 @@ async fn reorgs_roll_back_to_the_canonical_chain() {
         assert_exact(store.as_ref(), &url, 31337, emitter).await;
     }
     let s = ix.status_of(31337).await.unwrap();
-    assert!(s["reorgs"].as_u64().unwrap() >= 10, "{s}");
+    assert!(s["reorgs"].as_u64().unwrap() >= max_depth, "{s}");
     assert!(s["lastReorg"]["depth"].as_u64().is_some(), "{s}");
 
     // Deeper than the window (16): a clean halt.

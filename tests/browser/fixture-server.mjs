@@ -116,7 +116,7 @@ function world() {
           block_number: bn, block_hash: h32(`block:${bn}`), block_time: bt, tx_hash: txid, log_index: logIndex, args });
         for (let i = 0; i < n; i++) {
           const id = (s === KNOWN_SLOT && i === 0) ? KNOWN_SESSION : uuid(`session:${s}:${i}`);
-          const doc = session(id, s, i, { status: 'anchored', slot: s, anchor_txid: txid, block_number: bn, block_hash: h32(`block:${bn}`), gas_used: gasOf(n) }, bt);
+          const doc = session(id, s, i, { status: 'anchored', slot: s, anchor_txid: txid, block_number: bn, block_hash: h32(`block:${bn}`), gas_used: Math.floor(gasOf(n) / n) }, bt);
           sessions.push(doc);
           events.push(ev('SessionRegistered', i, { sessionId: b32(id), owner: doc.owner_addr, slot: s, manifestHash: doc.manifest_hash,
             merkleRoot: doc.merkle_root, startedAt: doc.started_at, chunkCount: doc.chunk_count }));

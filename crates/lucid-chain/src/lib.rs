@@ -14,5 +14,6 @@ pub use bindings::{ContractKind, decode_revert};
 pub use deployments::{Deployment, DeploymentError};
 pub use events::{DecodeError, EventDecoder};
 pub use rpc::{
-    BlockHeader, BlockTag, ChainClient, ChainError, RawLog, RetryPolicy, RpcErrorKind, role_id,
+    BlockHeader, BlockTag, ChainClient, ChainError, RawLog, RetryPolicy, RpcErrorKind, TxReceipt,
+    role_id,
 };

@@ -284,6 +284,25 @@ impl BlockHeader {
     }
 }
 
+/// The fields of a transaction receipt the indexer needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxReceipt {
+    pub transaction_hash: B256,
+    pub block_hash: B256,
+    pub block_number: U64,
+    pub gas_used: U64,
+}
+
+impl TxReceipt {
+    pub fn block_number(&self) -> u64 {
+        self.block_number.to::<u64>()
+    }
+    pub fn gas_used(&self) -> u64 {
+        self.gas_used.to::<u64>()
+    }
+}
+
 /// A log as returned by `eth_getLogs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -455,6 +474,12 @@ impl ChainClient {
             (BlockTag::Number(number).json(), false),
         )
         .await
+    }
+
+    /// `eth_getTransactionReceipt` (retried on transient errors); `None` when the node does not
+    /// know the transaction (yet).
+    pub async fn receipt(&self, tx: B256) -> Result<Option<TxReceipt>, ChainError> {
+        self.call("eth_getTransactionReceipt", [tx]).await
     }
 
     /// The latest block.

@@ -164,8 +164,10 @@ impl SessionStatus {
 /// (anchored, never submitted to this store) has `owner_sig` and `received_at` null.
 ///
 /// `status`, `slot`, `anchor_txid`, `block_number`, `block_hash` are derived from the first
-/// `SessionRegistered` of the session (see [`SessionAnchoring`]); `gas_used` is not in any event
-/// and stays null unless a writer that saw the receipt sets it (none does today).
+/// `SessionRegistered` of the session (see [`SessionAnchoring`]); `gas_used` is not in any event:
+/// the indexer reads the anchoring transaction's receipt and stores its `gasUsed` divided (integer
+/// division) by the number of sessions that transaction registered, i.e. gas per session (null
+/// while pending, or when the anchoring was written by someone that did not read the receipt).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     #[serde(rename = "_id")]

@@ -134,12 +134,34 @@ pub struct BlockRange {
     pub checkpoint: Checkpoint,
     /// Every event of the range, of that chain.
     pub events: Vec<ChainEvent>,
+    /// Gas per session of the range's anchoring transactions, by transaction hash: the
+    /// transaction receipt's `gasUsed` divided (integer division) by the number of
+    /// `SessionRegistered` events it emitted. Stored with each anchoring (`gas_used` of the
+    /// §5 session, rolled back with it); a transaction missing here leaves `gas_used` null.
+    pub session_gas: BTreeMap<B256, u64>,
 }
 
 impl BlockRange {
     pub fn new(checkpoint: Checkpoint, events: Vec<ChainEvent>) -> Self {
-        BlockRange { checkpoint, events }
+        BlockRange {
+            checkpoint,
+            events,
+            session_gas: BTreeMap::new(),
+        }
     }
+
+    /// The range with the gas per session of its anchoring transactions (see
+    /// [`BlockRange::session_gas`]).
+    pub fn with_session_gas(mut self, session_gas: BTreeMap<B256, u64>) -> Self {
+        self.session_gas = session_gas;
+        self
+    }
+}
+
+/// Gas per session of an anchoring transaction: its receipt's `gasUsed` divided by the number of
+/// sessions it registered (integer division; `None` when it registered none).
+pub fn gas_per_session(gas_used: u64, sessions: u64) -> Option<u64> {
+    gas_used.checked_div(sessions)
 }
 
 /// What an insert-if-absent batch did.
@@ -499,6 +521,11 @@ pub(crate) struct AnchoringRow {
     pub merkle_root: B256,
     pub started_at: u64,
     pub chunk_count: u32,
+    /// Gas per session of the anchoring transaction (see [`BlockRange::session_gas`]); null when
+    /// the writer did not know it (e.g. [`Store::put_events`]). Filled in by a later write of the
+    /// same event that knows it, never overwritten.
+    #[serde(default)]
+    pub gas_used: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -634,9 +661,13 @@ pub(crate) fn session_key(id: &B256) -> String {
     session_uuid_from_bytes32(&h).unwrap_or(h)
 }
 
-/// Derives the rows of the events (see the crate docs). An event the store derives from whose
-/// arguments do not decode is [`StoreError::Invalid`]; other events are only stored.
-pub(crate) fn derive_rows(events: &[ChainEvent]) -> Result<DerivedRows> {
+/// Derives the rows of the events (see the crate docs); anchorings take their transaction's gas
+/// per session from `session_gas`. An event the store derives from whose arguments do not decode
+/// is [`StoreError::Invalid`]; other events are only stored.
+pub(crate) fn derive_rows(
+    events: &[ChainEvent],
+    session_gas: &BTreeMap<B256, u64>,
+) -> Result<DerivedRows> {
     let mut d = DerivedRows::default();
     for e in events {
         if e.id != ChainEvent::make_id(e.chain_id, &e.tx_hash, e.log_index) {
@@ -660,6 +691,7 @@ pub(crate) fn derive_rows(events: &[ChainEvent]) -> Result<DerivedRows> {
                 merkle_root: arg_b256(e, "merkleRoot")?,
                 started_at: arg_u64(e, "startedAt")?,
                 chunk_count: arg_u32(e, "chunkCount")?,
+                gas_used: session_gas.get(&e.tx_hash).copied(),
             }),
             "ChunkStored" => d.storers.push(StorerRow {
                 id: e.id.clone(),
@@ -745,6 +777,7 @@ pub(crate) fn recompute_session(
             s.anchor_txid = Some(a.tx_hash);
             s.block_number = Some(a.block_number);
             s.block_hash = Some(a.block_hash);
+            s.gas_used = a.gas_used;
             Some(s)
         }
         (Some(cur), None) => {
@@ -754,18 +787,10 @@ pub(crate) fn recompute_session(
             s.anchor_txid = None;
             s.block_number = None;
             s.block_hash = None;
+            s.gas_used = None;
             Some(s)
         }
-        (None, Some(a)) => {
-            let mut s = anchored_session(id, a);
-            // keep what a writer of gas_used may have set on this very anchoring
-            if let Some(c) = current
-                && c.anchor_txid == s.anchor_txid
-            {
-                s.gas_used = c.gas_used;
-            }
-            Some(s)
-        }
+        (None, Some(a)) => Some(anchored_session(id, a)),
         (None, None) => None,
     };
     match (want, current) {
@@ -792,7 +817,7 @@ fn anchored_session(id: &str, a: &AnchoringRow) -> Session {
         anchor_txid: Some(a.tx_hash),
         block_number: Some(a.block_number),
         block_hash: Some(a.block_hash),
-        gas_used: None,
+        gas_used: a.gas_used,
     }
 }
 

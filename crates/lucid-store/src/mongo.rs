@@ -586,15 +586,43 @@ impl MongoStore {
     }
 
     /// Events and their derived rows; the sessions whose anchorings changed are recomputed.
-    async fn apply_events(&self, sess: &mut Sess<'_>, events: &[ChainEvent]) -> Result<()> {
-        let d = derive_rows(events)?;
+    async fn apply_events(
+        &self,
+        sess: &mut Sess<'_>,
+        events: &[ChainEvent],
+        session_gas: &BTreeMap<B256, u64>,
+    ) -> Result<()> {
+        let d = derive_rows(events, session_gas)?;
         self.write_events(sess, events).await?;
-        self.insert_absent(
-            sess,
-            derived::SESSION_ANCHORINGS,
-            docs_of(derived::SESSION_ANCHORINGS, &d.anchorings)?,
-        )
-        .await?;
+        let inserted = self
+            .insert_absent(
+                sess,
+                derived::SESSION_ANCHORINGS,
+                docs_of(derived::SESSION_ANCHORINGS, &d.anchorings)?,
+            )
+            .await?;
+        if inserted < d.anchorings.len() as u64 {
+            // Some anchorings were stored before (a replay, or put_events without receipts): fill
+            // in a gas_used they lack; a stored value is never overwritten.
+            let mut by_gas: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+            for a in &d.anchorings {
+                if let Some(g) = a.gas_used {
+                    by_gas.entry(g).or_default().push(a.id.as_str());
+                }
+            }
+            let c = self.coll(derived::SESSION_ANCHORINGS);
+            for (g, ids) in by_gas {
+                let g = i64_of(derived::SESSION_ANCHORINGS, ids[0], "gas_used", g)?;
+                s!(
+                    sess,
+                    c.update_many(
+                        doc! {"_id": {"$in": ids}, "gas_used": null},
+                        doc! {"$set": {"gas_used": g}}
+                    )
+                )
+                .map_err(|e| map_err(derived::SESSION_ANCHORINGS, e))?;
+            }
+        }
         self.insert_absent(
             sess,
             derived::CHUNK_STORERS,
@@ -712,7 +740,8 @@ impl MongoStore {
     }
 
     async fn range_ops(&self, sess: &mut Sess<'_>, range: &BlockRange, fault: bool) -> Result<()> {
-        self.apply_events(sess, &range.events).await?;
+        self.apply_events(sess, &range.events, &range.session_gas)
+            .await?;
         if fault {
             return Err(StoreError::Injected(Fault::BeforeCheckpoint));
         }
@@ -972,9 +1001,11 @@ impl Store for MongoStore {
             return Ok(());
         }
         if !self.transactions {
-            return self.apply_events(&mut None, events).await;
+            return self.apply_events(&mut None, events, &BTreeMap::new()).await;
         }
-        in_transaction!(self, |sess| self.apply_events(sess, events).await)
+        in_transaction!(self, |sess| self
+            .apply_events(sess, events, &BTreeMap::new())
+            .await)
     }
 
     async fn rollback(

@@ -203,6 +203,7 @@ const ANCHORINGS: Table = Table {
         ("merkle_root", Text),
         ("started_at", Int),
         ("chunk_count", Int),
+        ("gas_used", Int),
     ],
 };
 const STORERS: Table = Table {
@@ -520,7 +521,7 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        migrate_exclusively(&pool).await?;
         Ok(SqliteStore {
             pool,
             fault: Mutex::new(None),
@@ -584,11 +585,42 @@ impl SqliteStore {
     }
 }
 
+/// Runs the migrations holding the database's write lock: several processes opening the same new
+/// file at once (three keepers and the indexer of `./dev up`) would otherwise all see it
+/// unmigrated and race (sqlx takes no lock on SQLite). `BEGIN IMMEDIATE` makes the others wait
+/// (busy timeout); each migration runs in a savepoint of this transaction, so the schema and the
+/// migration records commit together and the next opener finds them applied.
+async fn migrate_exclusively(pool: &SqlitePool) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    MIGRATOR.run_direct(None, &mut *tx, false).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Events and their derived rows; the sessions whose anchorings changed are recomputed.
-async fn apply_events(conn: &mut SqliteConnection, events: &[ChainEvent]) -> Result<()> {
-    let d = derive_rows(events)?;
+async fn apply_events(
+    conn: &mut SqliteConnection,
+    events: &[ChainEvent],
+    session_gas: &BTreeMap<B256, u64>,
+) -> Result<()> {
+    let d = derive_rows(events, session_gas)?;
     insert_rows(conn, &EVENTS, events, OnConflict::Replace).await?;
-    insert_rows(conn, &ANCHORINGS, &d.anchorings, OnConflict::Ignore).await?;
+    let inserted = insert_rows(conn, &ANCHORINGS, &d.anchorings, OnConflict::Ignore).await?;
+    if inserted < d.anchorings.len() as u64 {
+        // Some anchorings were stored before (a replay, or put_events without receipts): fill in a
+        // gas_used they lack; a stored value is never overwritten.
+        for a in &d.anchorings {
+            if let Some(g) = a.gas_used {
+                sqlx::query(
+                    "UPDATE session_anchorings SET gas_used = ? WHERE \"_id\" = ? AND gas_used IS NULL",
+                )
+                .bind(i64_of(ANCHORINGS.name, &a.id, "gas_used", g)?)
+                .bind(a.id.clone())
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
     insert_rows(conn, &STORERS, &d.storers, OnConflict::Ignore).await?;
     insert_rows(conn, &CLAIMS, &d.claims, OnConflict::Ignore).await?;
     insert_rows(conn, &PAYMENTS, &d.payments, OnConflict::Ignore).await?;
@@ -758,7 +790,7 @@ impl Store for SqliteStore {
         }
         let fault = self.take_fault(Fault::BeforeCheckpoint);
         let mut tx = self.begin().await?;
-        apply_events(&mut tx, &range.events).await?;
+        apply_events(&mut tx, &range.events, &range.session_gas).await?;
         if fault {
             // dropping `tx` rolls back: the crash leaves nothing behind
             return Err(StoreError::Injected(Fault::BeforeCheckpoint));
@@ -773,7 +805,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        apply_events(&mut tx, events).await?;
+        apply_events(&mut tx, events, &BTreeMap::new()).await?;
         tx.commit().await?;
         Ok(())
     }

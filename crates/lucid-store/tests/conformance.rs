@@ -15,7 +15,8 @@ macro_rules! conformance {
             pending_batch_order, queries, pagination_stability, rollback_restores_exactly,
             checkpoint_atomicity, rollback_fault_then_retry, bad_events_refused,
             epochs_first_writer_wins, plans_and_results, payouts_lifecycle, payout_addresses,
-            concurrent_writers, malformed_documents, schema_field_names);
+            concurrent_writers, malformed_documents, schema_field_names,
+            session_gas_from_receipts);
     };
     (@t $make:path; $($name:ident),*) => {
         $(

@@ -320,3 +320,208 @@ pub async fn assert_exact(store: &dyn Store, url: &str, chain_id: u64, emitter: 
     );
     assert_eq!(got, truth);
 }
+
+// ---------------------------------------------------------------- real LucidAnchors
+
+/// The on-system contracts deployed by `forge script script/Deploy.s.sol` on a test anvil.
+#[derive(Debug)]
+pub struct Deployed {
+    pub chain_id: u64,
+    pub anchors: Address,
+    pub chunk_store: Address,
+    pub start_block: u64,
+    pub genesis_time: u64,
+    _file: lucid_e2e::DeploymentFile,
+}
+
+/// Deploys the on-system contracts (the repository's forge script; `KEEPER` gets the anchorer
+/// role) on an anvil started with `chain_id` (unique per test: the script writes
+/// `deployments/<chainId>.json`, removed when the result drops).
+pub fn deploy_onsystem(anvil: &Anvil, chain_id: u64) -> Deployed {
+    let genesis = 1_704_067_200u64;
+    let out = lucid_e2e::deploy(anvil, "onsystem", &[("GENESIS_TIME", &genesis.to_string())]);
+    let file = lucid_e2e::DeploymentFile(chain_id);
+    assert!(
+        out.status.success(),
+        "forge script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = lucid_e2e::deployment(chain_id);
+    let a = |k: &str| -> Address { d[k].as_str().unwrap().parse().unwrap() };
+    Deployed {
+        chain_id,
+        anchors: a("LucidAnchors"),
+        chunk_store: a("LucidChunkStore"),
+        start_block: d["startBlock"].as_u64().unwrap(),
+        genesis_time: genesis,
+        _file: file,
+    }
+}
+
+/// The owner key of the test sessions (any key works: each session carries its owner's signature).
+pub fn owner_key() -> k256::ecdsa::SigningKey {
+    k256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap()
+}
+
+pub fn address_of(key: &k256::ecdsa::SigningKey) -> Address {
+    let enc = key.verifying_key().to_encoded_point(false);
+    Address::from_slice(&alloy::primitives::keccak256(&enc.as_bytes()[1..])[12..])
+}
+
+/// The session id (UUID v4 layout) of test session `n`.
+pub fn session_uuid(n: u64) -> uuid::Uuid {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&n.to_be_bytes());
+    b[8..16].copy_from_slice(&(n ^ 0x5eed).to_be_bytes());
+    uuid::Builder::from_random_bytes(b).into_uuid()
+}
+
+/// Calldata of `anchorBatch(slot, sessions n0..n0+count, owner signatures)`.
+pub fn anchor_batch_calldata(
+    key: &k256::ecdsa::SigningKey,
+    chain_id: u64,
+    anchors: Address,
+    slot: u64,
+    n0: u64,
+    count: u64,
+) -> Vec<u8> {
+    use alloy::sol_types::SolCall;
+    use lucid_chain::bindings::ILucidAnchors;
+    let owner = address_of(key);
+    let mut sessions = Vec::with_capacity(count as usize);
+    let mut sigs = Vec::with_capacity(count as usize);
+    for n in n0..n0 + count {
+        let id = session_uuid(n);
+        let mut sid = [0u8; 32];
+        sid[..16].copy_from_slice(id.as_bytes());
+        let core = lucid_core::session::SessionAnchor {
+            sessionId: B256::from(sid),
+            manifestHash: alloy::primitives::keccak256(n.to_be_bytes()),
+            merkleRoot: alloy::primitives::keccak256((n + 1).to_be_bytes()),
+            owner,
+            startedAt: 1_704_067_200 + n,
+            chunkCount: 8,
+        };
+        let sig = lucid_core::anchor::sign(key, &core, chain_id, anchors).unwrap();
+        sessions.push(ILucidAnchors::SessionAnchor {
+            sessionId: core.sessionId,
+            manifestHash: core.manifestHash,
+            merkleRoot: core.merkleRoot,
+            owner: core.owner,
+            startedAt: core.startedAt,
+            chunkCount: core.chunkCount,
+        });
+        sigs.push([sig.r, sig.vs]);
+    }
+    ILucidAnchors::anchorBatchCall {
+        slot,
+        sessions,
+        ownerSigs: sigs,
+    }
+    .abi_encode()
+}
+
+/// The current slot per the latest block's time.
+pub async fn current_slot(url: &str, genesis: u64) -> u64 {
+    let b = rpc(url, "eth_getBlockByNumber", json!(["latest", false])).await;
+    (hex_u64(&b["timestamp"]) - genesis) / 120
+}
+
+/// Sends `anchorBatch` calldata from `KEEPER` (the anchorer); returns the transaction hash.
+pub async fn send_anchor_batch(url: &str, anchors: Address, data: &[u8]) -> B256 {
+    let tx = rpc(
+        url,
+        "eth_sendTransaction",
+        json!([{"from": lucid_e2e::KEEPER, "to": anchors, "data": format!("0x{}", alloy::hex::encode(data)), "gas": "0xB71B00"}]),
+    )
+    .await;
+    tx.as_str().unwrap().parse().unwrap()
+}
+
+/// A receipt's `gasUsed`, and whether the transaction succeeded.
+pub async fn receipt_gas(url: &str, tx: B256) -> (u64, bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = rpc(url, "eth_getTransactionReceipt", json!([tx])).await;
+        if !r.is_null() {
+            return (hex_u64(&r["gasUsed"]), hex_u64(&r["status"]) == 1);
+        }
+        assert!(Instant::now() < deadline, "no receipt for {tx}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+// ---------------------------------------------------------------- MongoDB test server
+
+static MONGO: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+
+/// A fresh database on the SecantusDB test server (a Python MongoDB test server, one per test
+/// binary, started like lucid-store's conformance suite does; `MONGODB_URI` overrides).
+pub fn mongo_url(db: &str) -> String {
+    let base = match std::env::var("MONGODB_URI") {
+        Ok(u) if !u.is_empty() => u,
+        _ => MONGO
+            .get_or_init(start_secantus)
+            .clone()
+            .unwrap_or_else(|e| panic!("MongoDB test server unavailable: {e}")),
+    };
+    let (scheme, rest) = base.split_once("://").unwrap();
+    let (hostpath, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let hosts = hostpath.split('/').next().unwrap();
+    let db = format!("{db}_{}", std::process::id());
+    if query.is_empty() {
+        format!("{scheme}://{hosts}/{db}")
+    } else {
+        format!("{scheme}://{hosts}/{db}?{query}")
+    }
+}
+
+fn start_secantus() -> Result<String, String> {
+    let root = lucid_e2e::repo_root();
+    let bin = root.join(".venv/bin/secantusd-py");
+    if !bin.exists() {
+        let out = Command::new(root.join("tools/ensure-venv.sh"))
+            .output()
+            .map_err(|e| format!("tools/ensure-venv.sh: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+    }
+    let port = free_port();
+    let dir = tempfile::Builder::new()
+        .prefix("lucid-secantus-")
+        .tempdir()
+        .map_err(|e| e.to_string())?
+        .keep();
+    // A watchdog shell stops the server (and removes its storage) when this process exits.
+    let script = r#"
+"$1" --host 127.0.0.1 --port "$2" --storage-path "$3" >/dev/null 2>&1 &
+srv=$!
+trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$3"' EXIT
+while kill -0 "$4" 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done
+"#;
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg("watchdog")
+        .arg(&bin)
+        .arg(port.to_string())
+        .arg(&dir)
+        .arg(std::process::id().to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{} did not listen on {port} within 60 s",
+                bin.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(format!("mongodb://127.0.0.1:{port}/?directConnection=true"))
+}

@@ -1,7 +1,7 @@
 //! The conformance suite: one body per test, run against every backend.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_primitives::{Address, B256, FixedBytes, U256};
 use futures::TryStreamExt;
@@ -1964,4 +1964,91 @@ pub async fn schema_field_names(c: Ctx) {
             "{coll}: no index on {name_part} in {names:?}"
         );
     }
+}
+
+/// `gas_used` of a session: the gas per session of its anchoring transaction, as the writer of the
+/// range passed it ([`BlockRange::session_gas`]); derived with the anchoring, so a rollback takes
+/// it away and a re-anchoring in another transaction brings that transaction's value. A later write
+/// of the same events that knows the gas fills it in; a stored value is never overwritten.
+pub async fn session_gas_from_receipts(c: Ctx) {
+    let s = &*c.store;
+    let a = submission(1, 1, 1000, 2000);
+    let chain_only = submission(2, 4, 1001, 0);
+    s.submit_session(&a).await.unwrap();
+    let ev = vec![
+        registered(1, 7, 0, &a, 33),
+        registered(1, 7, 1, &chain_only, 33),
+        slot_anchored(1, 7, 2, 33, 1),
+    ];
+    let tx = ev[0].tx_hash;
+    assert_eq!(ev[1].tx_hash, tx, "one anchoring transaction");
+    assert_eq!(lucid_store::gas_per_session(65_001, 2), Some(32_500));
+    assert_eq!(lucid_store::gas_per_session(65_001, 0), None);
+    let gas: BTreeMap<B256, u64> = [(tx, 32_500u64), (h32(0xdead), 1)].into();
+    s.write_block_range(&BlockRange::new(cp(1, 7), ev.clone()).with_session_gas(gas.clone()))
+        .await
+        .unwrap();
+    for id in [&a.id, &chain_only.id] {
+        let got = s.session(id).await.unwrap().unwrap();
+        assert_eq!(got.status, SessionStatus::Anchored);
+        assert_eq!(got.gas_used, Some(32_500), "session {id}");
+    }
+    // listed the same way
+    let page = s
+        .sessions(&SessionQuery::default(), None, 10)
+        .await
+        .unwrap();
+    assert!(page.items.iter().all(|x| x.gas_used == Some(32_500)));
+    // a replay with another value changes nothing (the receipt of a stored tx does not change)
+    s.write_block_range(
+        &BlockRange::new(cp(1, 7), ev.clone()).with_session_gas([(tx, 1u64)].into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.session(&a.id).await.unwrap().unwrap().gas_used,
+        Some(32_500)
+    );
+    // rollback: pending again (submitted) or gone (chain-only), gas_used with it
+    s.rollback(1, 7, Some(&cp(1, 6))).await.unwrap();
+    let back = s.session(&a.id).await.unwrap().unwrap();
+    assert_eq!(back.status, SessionStatus::Pending);
+    assert_eq!(back.gas_used, None);
+    assert!(s.session(&chain_only.id).await.unwrap().is_none());
+    // events without receipts (the keeper's put_events): null, then filled by the indexer's range
+    s.put_events(&ev).await.unwrap();
+    assert_eq!(s.session(&a.id).await.unwrap().unwrap().gas_used, None);
+    assert_eq!(
+        s.session(&chain_only.id).await.unwrap().unwrap().gas_used,
+        None
+    );
+    s.write_block_range(&BlockRange::new(cp(1, 7), ev.clone()).with_session_gas(gas))
+        .await
+        .unwrap();
+    for id in [&a.id, &chain_only.id] {
+        assert_eq!(
+            s.session(id).await.unwrap().unwrap().gas_used,
+            Some(32_500),
+            "session {id} after the fill-in"
+        );
+    }
+    // re-anchored in another block (a reorg): that transaction's value
+    s.rollback(1, 7, Some(&cp(1, 6))).await.unwrap();
+    let ev2 = vec![registered(1, 8, 10, &a, 34), slot_anchored(1, 8, 11, 34, 1)];
+    s.write_block_range(
+        &BlockRange::new(cp(1, 8), ev2.clone())
+            .with_session_gas([(ev2[0].tx_hash, 40_000u64)].into()),
+    )
+    .await
+    .unwrap();
+    let re = s.session(&a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (re.status, re.block_number, re.anchor_txid, re.gas_used),
+        (
+            SessionStatus::Anchored,
+            Some(8),
+            Some(ev2[0].tx_hash),
+            Some(40_000)
+        )
+    );
 }
