@@ -7,5 +7,8 @@ pub mod chain;
 pub mod daemon;
 pub mod intake;
 pub mod keys;
+/// Monthly USDT payouts on TRON (`lucid-keeper payouts …` and the unattended treasury mode): the
+/// keeper's payout path, the only code here that uses lucid-payout.
+pub mod payouts;
 pub mod rpc;
 pub mod txm;
