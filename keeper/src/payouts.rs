@@ -1306,7 +1306,7 @@ pub struct RunPayoutArgs {
     pub payouts: String,
     /// The monthly pool in USDT (up to 6 decimals)
     #[arg(long = "payout-pool", env = "LUCID_PAYOUT_POOL")]
-    pub pool: Option<String>,
+    pub payout_pool: Option<String>,
     /// local only (shasta | mainnet: the treasury is a multisig; use `payouts approve --unsigned`)
     #[arg(long = "tron-network", env = "TRON_NETWORK", default_value = "local")]
     pub tron_network: String,
@@ -1328,13 +1328,13 @@ pub struct RunPayoutArgs {
         env = "LUCID_PAYOUT_JOURNAL",
         default_value = "payout-journal"
     )]
-    pub journal_dir: PathBuf,
+    pub payout_journal: PathBuf,
     /// Receipt poll interval of the sender (ms)
     #[arg(long = "payout-poll-ms", env = "LUCID_PAYOUT_POLL_MS", default_value_t = 1000)]
-    pub poll_ms: u64,
+    pub payout_poll_ms: u64,
     /// How often the unattended mode looks at the chain (ms)
     #[arg(long = "payout-tick-ms", env = "LUCID_PAYOUT_TICK_MS", default_value_t = 60_000)]
-    pub tick_ms: u64,
+    pub payout_tick_ms: u64,
 }
 
 /// Starts the unattended treasury mode as its own task of `lucid-keeper run` when
@@ -1360,7 +1360,7 @@ pub async fn spawn_unattended(
         );
     }
     let pool = parse_usdt(
-        a.pool
+        a.payout_pool
             .as_deref()
             .context("LUCID_PAYOUTS=on needs LUCID_PAYOUT_POOL (the monthly pool in USDT)")?,
     )
@@ -1380,17 +1380,17 @@ pub async fn spawn_unattended(
         on_system_rpc: Some(view.rpc.url().to_string()),
         anchors: Some(view.anchors),
         start_block: view.start_block,
-        journal_dir: a.journal_dir.clone(),
-        poll_ms: a.poll_ms,
+        journal_dir: a.payout_journal.clone(),
+        poll_ms: a.payout_poll_ms,
     };
     let ctx = Ctx::open(params, &net)
         .await
         .context("LUCID_PAYOUTS=on: the payment chain settings")?;
-    let tick = std::time::Duration::from_millis(a.tick_ms.max(100));
+    let tick = std::time::Duration::from_millis(a.payout_tick_ms.max(100));
     tracing::info!(
         pool = %format_usdt(pool),
         treasury = %lucid_payout::tx::address_of_key(&key),
-        tick_ms = a.tick_ms,
+        tick_ms = a.payout_tick_ms,
         "unattended payouts on"
     );
     Ok(Some(tokio::spawn(async move {
@@ -1442,6 +1442,43 @@ mod tests {
         assert!(parse_tron("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2").is_err());
         assert!(parse_tron("0x1234").is_err());
         assert!(parse_tron("").is_err());
+    }
+
+    /// `lucid-keeper run`'s options with the unattended payout ones flattened in: unique names
+    /// and flags (clap's debug assertions), and LUCID_PAYOUTS only on / off.
+    #[test]
+    fn run_args_with_the_payout_options_are_consistent() {
+        use clap::{CommandFactory, Parser};
+        #[derive(Debug, clap::Parser)]
+        struct Run {
+            #[command(flatten)]
+            run: crate::daemon::RunArgs,
+        }
+        Run::command().debug_assert();
+        let r = Run::try_parse_from([
+            "run",
+            "--anchors",
+            "0x1111111111111111111111111111111111111111",
+            "--payouts",
+            "on",
+            "--payout-pool",
+            "100",
+            "--payout-tick-ms",
+            "500",
+        ])
+        .unwrap();
+        assert_eq!(r.run.payouts.payouts, "on");
+        assert_eq!(r.run.payouts.payout_tick_ms, 500);
+        assert!(
+            Run::try_parse_from([
+                "run",
+                "--anchors",
+                "0x1111111111111111111111111111111111111111",
+                "--payouts",
+                "yes"
+            ])
+            .is_err()
+        );
     }
 
     #[test]
