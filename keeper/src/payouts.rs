@@ -355,8 +355,14 @@ impl Ctx {
     /// The on-system chain's head (its timestamp is chain time, SPEC §6) and chain id.
     pub async fn chain_now(&self) -> anyhow::Result<(BlockHead, u64)> {
         let rpc = self.on_system()?;
-        let head = rpc.latest().await.context("on-system chain: latest block")?;
-        let id = rpc.chain_id().await.context("on-system chain: eth_chainId")?;
+        let head = rpc
+            .latest()
+            .await
+            .context("on-system chain: latest block")?;
+        let id = rpc
+            .chain_id()
+            .await
+            .context("on-system chain: eth_chainId")?;
         Ok((head, id))
     }
 
@@ -1330,10 +1336,18 @@ pub struct RunPayoutArgs {
     )]
     pub payout_journal: PathBuf,
     /// Receipt poll interval of the sender (ms)
-    #[arg(long = "payout-poll-ms", env = "LUCID_PAYOUT_POLL_MS", default_value_t = 1000)]
+    #[arg(
+        long = "payout-poll-ms",
+        env = "LUCID_PAYOUT_POLL_MS",
+        default_value_t = 1000
+    )]
     pub payout_poll_ms: u64,
     /// How often the unattended mode looks at the chain (ms)
-    #[arg(long = "payout-tick-ms", env = "LUCID_PAYOUT_TICK_MS", default_value_t = 60_000)]
+    #[arg(
+        long = "payout-tick-ms",
+        env = "LUCID_PAYOUT_TICK_MS",
+        default_value_t = 60_000
+    )]
     pub payout_tick_ms: u64,
 }
 

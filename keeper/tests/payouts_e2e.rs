@@ -480,7 +480,14 @@ fn sigkill_between_broadcast_and_record_pays_each_payout_once() {
     let m = env.members(&keys.iter().collect::<Vec<_>>());
     // 12 equal shares of 600 USDT = 50 USDT each.
     ok(&env.keeper(&[
-        "payouts", "plan", "--period", "2026-10", "--pool", "600", "--members", &m,
+        "payouts",
+        "plan",
+        "--period",
+        "2026-10",
+        "--pool",
+        "600",
+        "--members",
+        &m,
     ]));
     ok(&env.keeper(&["payouts", "approve", "--period", "2026-10"]));
     env.fund("PayoutRouterV0", 1_000);

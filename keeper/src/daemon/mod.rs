@@ -734,9 +734,14 @@ pub async fn run(params: Params, genesis_explicit: bool, args: RunArgs) -> anyho
             })
             .await
     });
-    let payouts =
-        crate::payouts::spawn_unattended(params, &args.payouts, &args.store, &view, stop_rx.clone())
-            .await?;
+    let payouts = crate::payouts::spawn_unattended(
+        params,
+        &args.payouts,
+        &args.store,
+        &view,
+        stop_rx.clone(),
+    )
+    .await?;
     let mut daemon = Daemon {
         shared: shared.clone(),
         view,
