@@ -1137,16 +1137,18 @@ async fn record_outcomes(
     period: u32,
 ) -> anyhow::Result<usize> {
     let router = ctx.router(k);
-    let events = payment_events(
-        ctx.client
-            .chain_id()
-            .await
-            .context("the payment chain's id (TRON_RPC/jsonrpc)")?,
-        &c.info,
-        &router,
-    );
-    if !events.is_empty() {
-        ctx.db.record_payments(&events).await?;
+    // The payment is done whatever happens here: without the chain id (a node whose /jsonrpc is
+    // off) the events are not stored and `status` falls back to the router's `paid(payoutId)`.
+    match ctx.client.chain_id().await {
+        Ok(chain_id) => {
+            let events = payment_events(chain_id, &c.info, &router);
+            if !events.is_empty() {
+                ctx.db.record_payments(&events).await?;
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, txid = %c.tx.txid_hex(), "the payment chain's id (TRON_RPC/jsonrpc) is unknown: the confirmed payments are not stored as events")
+        }
     }
     let mut n = 0;
     for (id, _, outcome) in calls::batch_outcomes(&c.info, &router) {
