@@ -10,7 +10,7 @@ default:
 
 # Run the whole network locally (SQLite): anvils, TRON stand-in, indexer, three keepers, nodes, a payout (devnet/).
 up:
-    scripts/up.sh
+    tools/up.sh
 
 # Run every test: vectors, contracts (unit/fuzz/invariant), static analysis, Rust (both store backends), e2e.
 test:
@@ -20,9 +20,9 @@ test:
 venv:
     tools/ensure-venv.sh
 
-# Regenerate tests/vectors/*.json from scripts/gen-vectors.mjs.
+# Regenerate tests/vectors/*.json from tools/gen-vectors.mjs.
 vectors:
-    node scripts/gen-vectors.mjs
+    node tools/gen-vectors.mjs
 
 build:
     forge build

@@ -5,7 +5,7 @@ import {Script, console} from "forge-std/Script.sol";
 import {ILucidAnchors} from "../contracts/src/interfaces/ILucidAnchors.sol";
 import {LucidAnchors} from "../contracts/src/LucidAnchors.sol";
 
-/// @notice Gas benchmark of `anchorBatch` as real transactions (run by `script/gas-anchors.sh`, which reads
+/// @notice Gas benchmark of `anchorBatch` as real transactions (run by `tools/gas-anchors.sh`, which reads
 ///         the receipts). Anchors batches of 1, 10 and 100 owner-signed sessions of 8 chunks each. Only the
 ///         current slot and the one before are accepted (SPEC §3 v1.1), so each batch goes to its own freshly
 ///         deployed LucidAnchors and claims a new slot there, as in production (every batch pays for its slot).

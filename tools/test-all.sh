@@ -29,12 +29,14 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked >&2 || { echo "test-all: could not install cargo-nextest" >&2; exit 1; }
 fi
 run venv tools/ensure-venv.sh
-run vectors node scripts/gen-vectors.mjs --check
+run vectors node tools/gen-vectors.mjs --check
 # Bootstrap's `npm install` must leave the committed lock file as it is (README: commands leave the tree clean).
 run lockfile git diff --exit-code --stat -- package-lock.json
 # TRON transactions: tronweb builds the vectors, tronpy re-derives them (the Rust builder is checked by nextest).
-run tron-vectors node scripts/gen-tron-vectors.mjs --check
-run tronpy .venv/bin/python scripts/check-tron-vectors.py
+run tron-vectors node tools/gen-tron-vectors.mjs --check
+run tronpy .venv/bin/python tools/check-tron-vectors.py
+# Monitoring: Prometheus alert rules (promtool unit tests) and the Grafana dashboard JSON (docs/ops).
+run ops tools/ops/check.sh
 
 # Contracts. slither first: it runs `forge clean` and a build without tests before analysing.
 run slither tools/slither.sh

@@ -6,7 +6,7 @@ import {ILucidAnchors} from "../src/interfaces/ILucidAnchors.sol";
 import {LucidAnchors} from "../src/LucidAnchors.sol";
 import {LucidHashes} from "../src/libraries/LucidHashes.sol";
 
-/// @notice Cross-language vectors of owner signatures: tests/vectors/anchors.json (scripts/gen-vectors.mjs, noble
+/// @notice Cross-language vectors of owner signatures: tests/vectors/anchors.json (tools/gen-vectors.mjs, noble
 ///         curves; the Rust side checks the same file) against a LucidAnchors deployed at the vector's
 ///         verifyingContract under its chain id (SPEC §3 v1.1).
 contract AnchorVectorsTest is Test {

@@ -9,7 +9,7 @@ import {AnchorsFixture} from "./utils/AnchorsFixture.sol";
 /// @dev A Foundry test sees only the execution part of a transaction. The rest is computed here exactly:
 ///      21,000 intrinsic + calldata (4 gas per zero byte, 16 per nonzero byte), with the EIP-7623 floor
 ///      (Prague: 21,000 + 10 per token, tokens = zero bytes + 4 × nonzero bytes) when that is higher.
-///      `script/gas-anchors.sh` measures the same thing as real transactions on anvil (receipts' gasUsed).
+///      `tools/gas-anchors.sh` measures the same thing as real transactions on anvil (receipts' gasUsed).
 contract GasAnchorsTest is AnchorsFixture {
     /// Product limit: whole transaction gas / sessions, for a batch of 100 sessions of 8 chunks (issue 7).
     uint256 internal constant MAX_TX_GAS_PER_SESSION = 32_500;

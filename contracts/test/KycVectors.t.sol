@@ -7,7 +7,7 @@ import {PayoutRouterKYC} from "../src/PayoutRouterKYC.sol";
 import {IPayoutRouterKYC} from "../src/interfaces/IPayoutRouterKYC.sol";
 import {MockUSDT} from "./mocks/MockUSDT.sol";
 
-/// @notice Checks tests/vectors/kyc.json (generated off-chain by scripts/gen-vectors.mjs, an independent JS
+/// @notice Checks tests/vectors/kyc.json (generated off-chain by tools/gen-vectors.mjs, an independent JS
 ///         implementation) against the real PayoutRouterKYC deployed at the vector's router address on the
 ///         vector's chain id: type hash, domain separator, struct hashes, digests, and that every vector
 ///         signature is accepted by `disburseKYC` (and rejected on another router or chain).

@@ -9,7 +9,7 @@ import {PayoutRouterKYC} from "../src/PayoutRouterKYC.sol";
 import {MockUSDT} from "./mocks/MockUSDT.sol";
 import {MerkleBuilder} from "./utils/MerkleBuilder.sol";
 
-/// @notice Cross-language vectors of payout plans: tests/vectors/payout_plans.json (scripts/gen-vectors.mjs; the
+/// @notice Cross-language vectors of payout plans: tests/vectors/payout_plans.json (tools/gen-vectors.mjs; the
 ///         Rust side checks the same file) against both routers deployed at the vectors' addresses: leaves,
 ///         payoutIds, roots, proofs, then every planned payout executed.
 contract PayoutPlanVectorsTest is Test {

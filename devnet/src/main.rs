@@ -866,7 +866,7 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
     let have_indexer = has(&cli.bin_dir.join("lucid-indexer"), &["run", "--help"]);
     if !cli.bin_dir.join("lucid-tron-local").exists() {
         bail!(
-            "{}/lucid-tron-local is missing: build it first (scripts/up.sh does)",
+            "{}/lucid-tron-local is missing: build it first (tools/up.sh does)",
             cli.bin_dir.display()
         );
     }

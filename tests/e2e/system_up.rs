@@ -1,4 +1,4 @@
-//! The README's first command: `./dev up` (scripts/up.sh → lucid-devnet) runs the whole network
+//! The README's first command: `./dev up` (tools/up.sh → lucid-devnet) runs the whole network
 //! non-interactively (CI=true): its summary shows primary and fallback wins, anchored sessions and a
 //! paid payout; while it is up (KEEP_RUNNING=1) the indexer's API answers and the dashboard passes
 //! the headless-Chromium test (screenshot kept in target/browser/); SIGTERM then stops every process,
@@ -82,7 +82,7 @@ fn dev_up_runs_the_network_and_the_dashboard_answers() {
     let ports: Vec<u16> = (0..7).map(|_| free_port()).collect();
     let indexer = ports[3];
     let child = Command::new("bash")
-        .arg(root.join("scripts/up.sh"))
+        .arg(root.join("tools/up.sh"))
         .current_dir(&root)
         .env("CI", "true")
         .env("KEEP_RUNNING", "1")

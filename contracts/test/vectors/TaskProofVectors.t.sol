@@ -5,7 +5,7 @@ import {Test} from "forge-std/Test.sol";
 
 /// @notice Checks tests/vectors/task_proofs.json (SPEC §4) against Solidity's own EIP-712 encoding and
 ///         ecrecover, so the off-chain proof format is pinned by a second language. The vectors come
-///         from scripts/gen-vectors.mjs; the Rust keeper checks the same file.
+///         from tools/gen-vectors.mjs; the Rust keeper checks the same file.
 contract TaskProofVectorsTest is Test {
     bytes32 internal constant TASK_PROOF_TYPEHASH = keccak256(
         "TaskProof(address nodeId,uint64 slot,uint8 kind,bytes32 sessionId,uint64 amount,uint32 chunkIndex,bytes32 digest)"

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Generates tests/vectors/tron.json: TriggerSmartContract transactions built and signed fully
 // offline by tronweb 6.x (`txLocal: true` with a fixed block header), the reference the Rust builder
-// (crates/lucid-payout/tests/tron_vectors.rs) and tronpy (scripts/check-tron-vectors.py) must match
+// (crates/lucid-payout/tests/tron_vectors.rs) and tronpy (tools/check-tron-vectors.py) must match
 // byte for byte: raw_data bytes, txid = sha256(raw_data), and the 65-byte signature.
 //
 // Keys, reference blocks and timestamps are fixed, so re-running gives a byte-identical file.
 //
-//   node scripts/gen-tron-vectors.mjs           # write tests/vectors/tron.json
-//   node scripts/gen-tron-vectors.mjs --check   # verify the committed file is current
+//   node tools/gen-tron-vectors.mjs           # write tests/vectors/tron.json
+//   node tools/gen-tron-vectors.mjs --check   # verify the committed file is current
 import { TronWeb } from 'tronweb';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -127,7 +127,7 @@ async function build(c) {
 
 const doc = {
   spec: 'TRON TriggerSmartContract offline building (issue 10): raw_data protobuf, txid = sha256(raw_data), 65-byte r‖s‖v signature (v = 27/28)',
-  generator: `scripts/gen-tron-vectors.mjs with tronweb ${TronWeb.version}`,
+  generator: `tools/gen-tron-vectors.mjs with tronweb ${TronWeb.version}`,
   vectors: [],
 };
 for (const c of cases) doc.vectors.push(await build(c));
@@ -136,7 +136,7 @@ const text = JSON.stringify(doc, null, 2) + '\n';
 if (process.argv.includes('--check')) {
   const old = readFileSync(OUT, 'utf8');
   if (old !== text) {
-    console.error('tests/vectors/tron.json is stale: run node scripts/gen-tron-vectors.mjs');
+    console.error('tests/vectors/tron.json is stale: run node tools/gen-tron-vectors.mjs');
     process.exit(1);
   }
   console.log(`tests/vectors/tron.json is current (${doc.vectors.length} vectors)`);

@@ -2,7 +2,7 @@
 # Gas per anchored session as real transactions: starts a throwaway anvil (default hardfork of the
 # installed anvil), runs script/GasAnchors.s.sol with --broadcast, reads each anchorBatch receipt's gasUsed
 # with `cast receipt`, prints gas per session for batches of 1, 10 and 100 sessions (8 chunks each),
-# then stops that anvil. Usage: script/gas-anchors.sh [port]   (default 8599)
+# then stops that anvil. Usage: tools/gas-anchors.sh [port]   (default 8599)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.bin:$PATH"

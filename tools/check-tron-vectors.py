@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Re-checks tests/vectors/tron.json (made by tronweb, scripts/gen-tron-vectors.mjs) with tronpy.
+"""Re-checks tests/vectors/tron.json (made by tronweb, tools/gen-tron-vectors.mjs) with tronpy.
 
 For every vector, tronpy independently
   * re-encodes the JSON raw_data into protobuf (tronpy.proto.transaction) and compares the bytes with

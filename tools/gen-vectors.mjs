@@ -8,8 +8,8 @@
 // script gives byte-identical files. `--check` regenerates in memory and fails if a committed file
 // differs (the test command runs it).
 //
-//   node scripts/gen-vectors.mjs           # write tests/vectors/*.json
-//   node scripts/gen-vectors.mjs --check   # verify the committed files are current
+//   node tools/gen-vectors.mjs           # write tests/vectors/*.json
+//   node tools/gen-vectors.mjs --check   # verify the committed files are current
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -369,7 +369,7 @@ for (const [name, obj] of Object.entries(files)) {
   if (check) {
     let cur = '';
     try { cur = readFileSync(path, 'utf8'); } catch { /* missing */ }
-    if (cur !== text) { console.error(`stale: tests/vectors/${name} (run: node scripts/gen-vectors.mjs)`); stale++; }
+    if (cur !== text) { console.error(`stale: tests/vectors/${name} (run: node tools/gen-vectors.mjs)`); stale++; }
   } else {
     writeFileSync(path, text);
     console.log(`wrote tests/vectors/${name}`);
