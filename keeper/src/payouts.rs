@@ -391,10 +391,14 @@ impl Ctx {
                     .last_block_before(month.end_unix(), head)
                     .await
                     .context("on-system chain: the last block of the period")?;
-                let members = view
-                    .role_members(anchorer_role(), at)
-                    .await
-                    .context("on-system chain: ANCHORER_ROLE events of LucidAnchors")?;
+                // LucidAnchors deployed after the period's end: nobody held the role then.
+                let members = if at < self.net.start_block {
+                    BTreeSet::new()
+                } else {
+                    view.role_members(anchorer_role(), at)
+                        .await
+                        .context("on-system chain: ANCHORER_ROLE events of LucidAnchors")?
+                };
                 tracing::info!(period = %month, block = at, members = members.len(), "members read from LucidAnchors at the period's end");
                 Ok((members, Some(at)))
             }
