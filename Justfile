@@ -64,7 +64,6 @@ bench:
 bench-indexer:
     cargo nextest run -p lucid-indexer --release --test bench --run-ignored only --no-capture
 
-# Payout planning benchmark: plan a period for PLAN_NODES (default 10000) nodes from
-# PLAN_PROOFS_PER_NODE (default 100) proofs each; time per phase and peak RSS. Figures: docs/benchmarks.md.
+# Payout planning benchmark (PLAN_NODES=10000, PLAN_PROOFS_PER_NODE=100): time per phase, peak RSS; docs/benchmarks.md.
 bench-payouts:
     cargo bench -p lucid-payout --bench plan_period
