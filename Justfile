@@ -76,3 +76,7 @@ bench-indexer:
 bench-keeper:
     forge build
     cargo nextest run -p lucid-keeper --release --test bench --run-ignored only --no-capture
+
+# Payout planning benchmark (PLAN_NODES=10000, PLAN_PROOFS_PER_NODE=100): time per phase, peak RSS; docs/benchmarks.md.
+bench-payouts:
+    cargo bench -p lucid-payout --bench plan_period

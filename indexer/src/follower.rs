@@ -469,7 +469,7 @@ impl Follower {
             .map(|(tx, sessions, block_hash)| async move {
                 let mut attempt = 0u32;
                 loop {
-                    match client.receipt(tx).await {
+                    match client.tx_receipt(tx).await {
                         Ok(Some(r)) if r.block_hash == block_hash => {
                             return Ok((tx, lucid_store::gas_per_session(r.gas_used(), sessions)));
                         }

@@ -7,4 +7,7 @@ pub mod daemon;
 pub mod intake;
 pub mod keys;
 pub mod payout;
+/// Monthly USDT payouts on TRON (`lucid-keeper payouts …` and the unattended treasury mode): the
+/// keeper's payout path, the only code here that uses lucid-payout.
+pub mod payouts;
 pub mod txm;

@@ -4,12 +4,12 @@
 //! the SPEC §1 environment variables; JSON goes to stdout, logs and invalid-proof reports to stderr.
 
 mod offline;
-mod payouts;
 mod simulate;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use lucid_core::Params;
+use lucid_keeper::payouts;
 
 #[derive(Debug, Parser)]
 #[command(

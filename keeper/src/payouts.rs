@@ -10,11 +10,15 @@
 //!   limits, journalled before every broadcast, safe to re-run after any crash;
 //! - `status`: planned / submitted / paid per payout.
 //!
-//! Everything on the payment chain goes through `lucid-payout`'s TRON path (triggerconstantcontract
-//! reads, offline-built TRON transactions through the sender); nothing is sent to it through EVM
-//! JSON-RPC.
+//! Everything on the payment chain goes through `lucid-payout`'s TRON path (its `calls` module is
+//! the one definition of the router ABI: triggerconstantcontract reads, offline-built TRON
+//! transactions through the sender); nothing is sent to it through EVM JSON-RPC. The on-system
+//! chain gives chain time and the members (ANCHORER_ROLE holders, replayed from LucidAnchors' role
+//! events by the daemon's [`ChainView`]).
+//!
+//! The unattended treasury mode ([`spawn_unattended`], `LUCID_PAYOUTS=on`, `TRON_NETWORK=local`
+//! only) runs inside `lucid-keeper run` as its own task.
 
-mod chain;
 mod db;
 mod journal;
 mod store_db;
@@ -27,6 +31,7 @@ use alloy_primitives::{Address, B256, U256};
 use anyhow::{Context, bail};
 use k256::ecdsa::SigningKey;
 use lucid_core::Params;
+use lucid_payout::calls::{self, BatchItem, Outcome};
 use lucid_payout::plan::{
     self as pplan, Attestation, Month, Payable, PlanInput, PlanStatus, RouterKind, Wait,
     execution_order, fit_day, format_usdt, parse_usdt,
@@ -35,9 +40,19 @@ use lucid_payout::tx::TriggerParams;
 use lucid_payout::{SenderConfig, TronAddress, TronClient};
 use serde_json::{Value, json};
 
-pub use chain::Routers;
+use crate::daemon::chainview::{ChainView, anchorer_role};
+use lucid_chain::ChainClient as Rpc;
+use lucid_chain::node::BlockHead;
 pub use db::{PaidRecord, PayoutDb, PayoutDoc, PayoutState, PeriodDoc};
 use journal::FileJournal;
+
+/// The payment-chain contracts.
+#[derive(Debug, Clone, Copy)]
+pub struct Routers {
+    pub v0: TronAddress,
+    pub kyc: TronAddress,
+    pub usdt: TronAddress,
+}
 
 /// Payment-chain and store settings shared by the payout commands.
 #[derive(Debug, Clone, clap::Args)]
@@ -60,9 +75,15 @@ pub struct NetArgs {
     /// sqlite://… or mongodb://…
     #[arg(long, env = "LUCID_STORE", global = true)]
     pub store: Option<String>,
-    /// On-system chain JSON-RPC (chain time, chain id of the PayoutAddress domain)
+    /// On-system chain JSON-RPC (chain time, chain id of the PayoutAddress domain, members)
     #[arg(long, env = "ON_SYSTEM_CHAIN_RPC", global = true)]
     pub on_system_rpc: Option<String>,
+    /// LucidAnchors on the on-system chain: the members (ANCHORER_ROLE holders) are read there
+    #[arg(long, env = "LUCID_ANCHORS_ADDRESS", global = true)]
+    pub anchors: Option<Address>,
+    /// First block of the on-system deployment (role events are replayed from there)
+    #[arg(long, env = "LUCID_START_BLOCK", default_value_t = 0, global = true)]
+    pub start_block: u64,
     /// Directory of the payout journals (signed transactions, written before broadcasting)
     #[arg(
         long,
@@ -134,7 +155,8 @@ pub struct PlanArgs {
     /// The compliance service's signed attestations (JSON array of {to, kycHash, expiry, sig})
     #[arg(long, value_name = "FILE")]
     pub kyc: Option<PathBuf>,
-    /// Members (JSON array of node addresses); the live keeper passes the ANCHORER_ROLE holders
+    /// Members as a JSON array of node addresses: an explicit offline override of the
+    /// ANCHORER_ROLE holders read from LucidAnchors at the period's end (LUCID_ANCHORS_ADDRESS)
     #[arg(long, value_name = "FILE")]
     pub members: Option<PathBuf>,
     /// Print the plan as a JSON array instead of a table
@@ -215,7 +237,9 @@ pub fn run(params: &Params, args: &PayoutsArgs) -> anyhow::Result<()> {
                         .as_deref()
                         .context("LUCID_TREASURY_KEY is required")?,
                 )?;
-                unattended_tick(&ctx, pool, &key).await
+                let out = unattended_tick(&ctx, pool, &key).await?;
+                println!("{out:?}");
+                Ok(())
             }
         }
     })
@@ -228,6 +252,26 @@ pub struct Ctx {
     pub db: Box<dyn PayoutDb>,
     pub client: TronClient,
     pub routers: Routers,
+    /// The on-system chain (ON_SYSTEM_CHAIN_RPC), when given.
+    pub on_system: Option<Rpc>,
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("net", &self.net)
+            .field("routers", &self.routers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a plan's members come from (SPEC §4: only members are planned).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Members {
+    /// An explicit list (`--members FILE`, offline use).
+    Given(BTreeSet<Address>),
+    /// The ANCHORER_ROLE holders of LucidAnchors at the period's end, replayed from its role events.
+    OnChain,
 }
 
 /// Parses a payment-chain address: `T…` base58check, `41…` hex or a `0x` EVM address.
@@ -289,13 +333,77 @@ impl Ctx {
             usdt: req(&net.usdt, "USDT_ADDRESS")?,
         };
         let db = db::open(net.store.as_deref()).await?;
+        let on_system = match net.on_system_rpc.as_deref() {
+            Some(u) => Some(Rpc::connect(u).context("ON_SYSTEM_CHAIN_RPC")?),
+            None => None,
+        };
         Ok(Self {
             params,
             net: net.clone(),
             db,
             client,
             routers,
+            on_system,
         })
+    }
+
+    fn on_system(&self) -> anyhow::Result<&Rpc> {
+        self.on_system.as_ref().context(
+            "ON_SYSTEM_CHAIN_RPC is required (chain time, the members, the chain id of PayoutAddress signatures)",
+        )
+    }
+
+    /// The on-system chain's head (its timestamp is chain time, SPEC §6) and chain id.
+    pub async fn chain_now(&self) -> anyhow::Result<(BlockHead, u64)> {
+        let rpc = self.on_system()?;
+        let head = rpc
+            .latest()
+            .await
+            .context("on-system chain: latest block")?;
+        let id = rpc
+            .chain_id()
+            .await
+            .context("on-system chain: eth_chainId")?;
+        Ok((head, id))
+    }
+
+    /// The members of `month` (SPEC §4): the ANCHORER_ROLE holders of LucidAnchors at the period's
+    /// end, i.e. after the last on-system block whose timestamp is before the month's end (the
+    /// state every keeper reads alike once the chain has passed the end, however late it plans),
+    /// unless `--members` names them. Returns them and the block they were read at.
+    pub async fn members_at_end(
+        &self,
+        month: Month,
+        head: &BlockHead,
+        m: Members,
+    ) -> anyhow::Result<(BTreeSet<Address>, Option<u64>)> {
+        match m {
+            Members::Given(s) => Ok((s, None)),
+            Members::OnChain => {
+                let anchors = self.net.anchors.context(
+                    "planning needs the period's members (SPEC §4: ANCHORER_ROLE holders): set LUCID_ANCHORS_ADDRESS (with ON_SYSTEM_CHAIN_RPC) to read them from LucidAnchors, or pass --members FILE",
+                )?;
+                let view = ChainView {
+                    rpc: self.on_system()?.clone(),
+                    anchors,
+                    start_block: self.net.start_block,
+                };
+                let (_, at) = view
+                    .last_block_before(month.end_unix(), head)
+                    .await
+                    .context("on-system chain: the last block of the period")?;
+                // LucidAnchors deployed after the period's end: nobody held the role then.
+                let members = if at < self.net.start_block {
+                    BTreeSet::new()
+                } else {
+                    view.role_members(anchorer_role(), at)
+                        .await
+                        .context("on-system chain: ANCHORER_ROLE events of LucidAnchors")?
+                };
+                tracing::info!(period = %month, block = at, members = members.len(), "members read from LucidAnchors at the period's end");
+                Ok((members, Some(at)))
+            }
+        }
     }
 
     fn router(&self, k: RouterKind) -> TronAddress {
@@ -383,17 +491,18 @@ pub struct Planned {
     pub payouts: Vec<PayoutDoc>,
 }
 
-/// Plans `month` with `pool` (micro-USDT). Refuses a period that has not ended on the on-system
-/// chain, or that is already paying.
+/// Plans `month` with `pool` (micro-USDT) over its members. Refuses a period that has not ended on
+/// the on-system chain, or that is already paying.
 pub async fn plan_period(
     ctx: &Ctx,
     month: Month,
     pool: U256,
     attestations: Vec<Attestation>,
-    members: Option<BTreeSet<Address>>,
+    members: Members,
 ) -> anyhow::Result<Planned> {
     let period = month.period();
-    let (now, chain_id) = chain::on_system_now(ctx.net.on_system_rpc.as_deref()).await?;
+    let (head, chain_id) = ctx.chain_now().await?;
+    let now = head.timestamp;
     if now < month.end_unix() {
         bail!(
             "period {month} has not ended on chain time (chain time {now}, the month ends at {})",
@@ -412,7 +521,7 @@ pub async fn plan_period(
             bail!("period {month} cannot be planned again: {paying} payouts are submitted or paid");
         }
         for k in [RouterKind::V0, RouterKind::Kyc] {
-            let paid = chain::period_paid(&ctx.client, &ctx.router(k), period).await?;
+            let paid = calls::period_paid(&ctx.client, &ctx.router(k), period).await?;
             if !paid.is_zero() {
                 bail!(
                     "period {month} cannot be planned again: {k:?} router already paid {paid} micro-USDT under it"
@@ -425,13 +534,14 @@ pub async fn plan_period(
             "re-planning (nothing paid yet)"
         );
     }
+    let (members, _) = ctx.members_at_end(month, &head, members).await?;
     let slots = ctx
         .params
         .slots_starting_in(month.start_unix(), month.end_unix());
     let (proofs, ids) = ctx.db.proofs_in_slots(slots.start, slots.end).await?;
-    let credits = pplan::month_credits(&ctx.params, month, members.as_ref(), &proofs);
+    let credits = pplan::month_credits(&ctx.params, month, Some(&members), &proofs);
     let carries = ctx.db.latest_carries(period).await?;
-    let member = |a: &Address| members.as_ref().is_none_or(|m| m.contains(a));
+    let member = |a: &Address| members.contains(a);
     let mut nodes: BTreeSet<Address> = credits.keys().copied().collect();
     nodes.extend(carries.keys().copied().filter(member));
     let overrides = ctx.db.payout_addresses(&nodes).await?;
@@ -443,15 +553,15 @@ pub async fn plan_period(
     let recipients = lucid_payout::payaddr::resolve_recipients(&accepted, month.start_unix());
     let mut atts = attestations;
     for a in &mut atts {
-        a.revoked = !chain::attestation_valid(&ctx.client, &ctx.routers.kyc, a).await?;
+        a.revoked = !calls::attestation_valid(&ctx.client, &ctx.routers.kyc, a).await?;
     }
-    let lim_v0 = chain::limits(&ctx.client, &ctx.routers.v0).await?;
-    let lim_kyc = chain::limits(&ctx.client, &ctx.routers.kyc).await?;
+    let lim_v0 = calls::limits(&ctx.client, &ctx.routers.v0).await?;
+    let lim_kyc = calls::limits(&ctx.client, &ctx.routers.kyc).await?;
     let input = PlanInput {
         period,
         pool,
         planned_at: now,
-        members: members.clone(),
+        members: Some(members.clone()),
         credits,
         carries,
         recipients,
@@ -466,7 +576,7 @@ pub async fn plan_period(
         period,
         pool,
         inputs_hash: pplan::inputs_hash(ids),
-        members: members.map(|m| m.into_iter().collect()).unwrap_or_default(),
+        members: members.into_iter().collect(),
         min_payout: lim_v0.min_payout,
         max_v0: lim_v0.max_per_payout,
         max_kyc: lim_kyc.max_per_payout,
@@ -562,11 +672,8 @@ async fn plan_cmd(ctx: &Ctx, a: &PlanArgs) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let members = match &a.members {
-        Some(f) => Some(read_members(f)?),
-        None => {
-            tracing::warn!("no --members: every node with proofs counts (offline use)");
-            None
-        }
+        Some(f) => Members::Given(read_members(f)?),
+        None => Members::OnChain,
     };
     let planned = plan_period(ctx, month, pool, atts, members).await?;
     if a.json {
@@ -619,12 +726,12 @@ pub async fn approve_with_key(ctx: &Ctx, month: Month, key: &SigningKey) -> anyh
     let sender = lucid_payout::Sender::new(&ctx.client, key, ctx.sender_cfg());
     for k in [RouterKind::V0, RouterKind::Kyc] {
         let r = ctx.router(k);
-        let (cur_root, cur_total) = chain::period_root(&ctx.client, &r, doc.period).await?;
+        let (cur_root, cur_total) = calls::period_root(&ctx.client, &r, doc.period).await?;
         if cur_root == root && cur_total == doc.total {
             println!("{k:?} router {}: root already set", r.encode());
             continue;
         }
-        let call = chain::set_period_root_call(r, doc.period, root, doc.total);
+        let call = calls::set_period_root(r, doc.period, root.0, doc.total);
         let c = journal
             .send(&sender, &call, Vec::new(), k)
             .await
@@ -659,7 +766,7 @@ async fn approve_cmd(ctx: &Ctx, a: &ApproveArgs) -> anyhow::Result<()> {
         let mut txs = Vec::new();
         for k in [RouterKind::V0, RouterKind::Kyc] {
             let r = ctx.router(k);
-            let call = chain::set_period_root_call(r, doc.period, root, doc.total);
+            let call = calls::set_period_root(r, doc.period, root.0, doc.total);
             let u = TriggerParams {
                 owner,
                 contract: r,
@@ -796,7 +903,7 @@ pub async fn execute_period(
     // 2. What the chain already paid (by us before a crash, or by anyone) is recorded, never re-sent.
     let mut still = Vec::new();
     for p in open.drain(..) {
-        if chain::is_paid(&ctx.client, &ctx.router(p.router), &p.id).await? {
+        if calls::is_paid(&ctx.client, &ctx.router(p.router), &p.id).await? {
             rep.already_paid += 1;
             if !dry_run {
                 ctx.db
@@ -820,7 +927,7 @@ pub async fn execute_period(
         if mine.is_empty() {
             continue;
         }
-        let (root, _) = chain::period_root(&ctx.client, &router, period).await?;
+        let (root, _) = calls::period_root(&ctx.client, &router, period).await?;
         if Some(root) != doc.root {
             errors.push(format!(
                 "the {k:?} router {} has not approved period {month} (root {root:#x}): run `payouts approve --period {month}`",
@@ -829,7 +936,7 @@ pub async fn execute_period(
             rep.remaining += mine.len();
             continue;
         }
-        if chain::paused(&ctx.client, &router).await? {
+        if calls::paused(&ctx.client, &router).await? {
             errors.push(format!(
                 "the {k:?} router {} is paused: {} payouts wait",
                 router.encode(),
@@ -851,7 +958,7 @@ pub async fn execute_period(
                     .collect();
                 ordered.sort_by_key(|a| std::cmp::Reverse(a.expiry));
                 for a in ordered {
-                    if chain::attestation_valid(&ctx.client, &router, a).await? {
+                    if calls::attestation_valid(&ctx.client, &router, a).await? {
                         chosen = Some(a.clone());
                         break;
                     }
@@ -871,7 +978,7 @@ pub async fn execute_period(
             });
         }
         execution_order(&mut items);
-        let budget = chain::day_budget(&ctx.client, &router, k, period, &items).await?;
+        let budget = calls::day_budget(&ctx.client, &router, k, period, &items).await?;
         let (fit, wait) = fit_day(&items, &budget);
         for (p, w) in &wait {
             match w {
@@ -888,7 +995,7 @@ pub async fn execute_period(
             continue;
         }
         let need: U256 = fit.iter().map(|p| p.amount).sum();
-        let balance = chain::usdt_balance(&ctx.client, &ctx.routers.usdt, &router).await?;
+        let balance = calls::usdt_balance(&ctx.client, &ctx.routers.usdt, &router).await?;
         if balance < need {
             errors.push(format!(
                 "the {k:?} router {} holds {} USDT but today's {} payouts need {} USDT: fund the router; nothing was sent",
@@ -918,25 +1025,31 @@ pub async fn execute_period(
             RouterKind::Kyc => fit.iter().map(|p| vec![p.clone()]).collect(),
         };
         for chunk in chunks {
+            let proof_of = |p: &Payable| -> Vec<[u8; 32]> {
+                by_id[&p.payout_id].proof.iter().map(|h| h.0).collect()
+            };
             let call = match k {
-                RouterKind::V0 => chain::disburse_batch_call(
+                RouterKind::V0 => calls::disburse_batch(
                     router,
                     period,
                     &chunk
                         .iter()
-                        .map(|p| (p.to, p.amount, by_id[&p.payout_id].proof.clone()))
+                        .map(|p| BatchItem {
+                            to: tron_of(&p.to),
+                            amount: p.amount,
+                            proof: proof_of(p),
+                        })
                         .collect::<Vec<_>>(),
                 ),
                 RouterKind::Kyc => {
                     let p = &chunk[0];
-                    let a = &att_of[&p.payout_id];
-                    chain::disburse_kyc_call(
+                    calls::disburse_kyc(
                         router,
                         period,
-                        p.to,
+                        tron_of(&p.to),
                         p.amount,
-                        by_id[&p.payout_id].proof.clone(),
-                        a,
+                        &proof_of(p),
+                        &att_of[&p.payout_id],
                     )
                 }
             };
@@ -971,7 +1084,57 @@ pub async fn execute_period(
     Ok(rep)
 }
 
-/// Records the payouts a confirmed transaction paid (its `Paid` / `PaidKYC` logs); returns how many.
+/// The `Paid` / `PaidKYC` events of `router` in a solidified transaction, in the store's
+/// [`ChainEvent`] form (`chainId:txid:logIndex`, the index among the transaction's logs; TRON's
+/// transaction info carries no block hash, so it is zero).
+fn payment_events(
+    chain_id: u64,
+    info: &lucid_payout::TxInfo,
+    router: &TronAddress,
+) -> Vec<lucid_core::models::ChainEvent> {
+    use alloy_sol_types::SolEvent;
+    let txid = B256::from(info.id);
+    let mut out = Vec::new();
+    for (i, l) in info.logs.iter().enumerate() {
+        if l.address != router.0 {
+            continue;
+        }
+        let topics = l.topics.iter().map(|t| B256::from(*t));
+        let (event, args) = if let Ok(e) = calls::Paid::decode_raw_log(topics.clone(), &l.data) {
+            (
+                "Paid",
+                json!({"payoutId": format!("{:#x}", e.payoutId), "to": format!("{:#x}", e.to),
+                       "amount": e.amount.to_string(), "period": e.period}),
+            )
+        } else if let Ok(e) = calls::PaidKYC::decode_raw_log(topics, &l.data) {
+            (
+                "PaidKYC",
+                json!({"payoutId": format!("{:#x}", e.payoutId), "to": format!("{:#x}", e.to),
+                       "amount": e.amount.to_string(), "period": e.period,
+                       "kycHash": format!("{:#x}", e.kycHash)}),
+            )
+        } else {
+            continue;
+        };
+        let log_index = i as u64;
+        out.push(lucid_core::models::ChainEvent {
+            id: lucid_core::models::ChainEvent::make_id(chain_id, &txid, log_index),
+            chain_id,
+            address: evm(router),
+            event: event.to_string(),
+            block_number: info.block_number,
+            block_hash: B256::ZERO,
+            block_time: u64::try_from(info.block_timestamp_ms / 1000).unwrap_or(0),
+            tx_hash: txid,
+            log_index,
+            args,
+        });
+    }
+    out
+}
+
+/// Records the payouts a confirmed transaction paid (its `Paid` / `PaidKYC` logs, stored as
+/// events: the keeper's own confirmation); returns how many.
 async fn record_outcomes(
     ctx: &Ctx,
     c: &lucid_payout::Confirmed,
@@ -979,10 +1142,24 @@ async fn record_outcomes(
     period: u32,
 ) -> anyhow::Result<usize> {
     let router = ctx.router(k);
+    // The payment is done whatever happens here: without the chain id (a node whose /jsonrpc is
+    // off) the events are not stored and `status` falls back to the router's `paid(payoutId)`.
+    match ctx.client.chain_id().await {
+        Ok(chain_id) => {
+            let events = payment_events(chain_id, &c.info, &router);
+            if !events.is_empty() {
+                ctx.db.record_payments(&events).await?;
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, txid = %c.tx.txid_hex(), "the payment chain's id (TRON_RPC/jsonrpc) is unknown: the confirmed payments are not stored as events")
+        }
+    }
     let mut n = 0;
-    for (id, outcome) in chain::outcomes(&c.info, &router) {
+    for (id, _, outcome) in calls::batch_outcomes(&c.info, &router) {
+        let id = B256::from(id);
         match outcome {
-            chain::Outcome::Paid => {
+            Outcome::Paid(_) => {
                 n += 1;
                 ctx.db
                     .record_paid(&PaidRecord {
@@ -992,7 +1169,7 @@ async fn record_outcomes(
                     })
                     .await?;
             }
-            chain::Outcome::Skipped(r) => {
+            Outcome::Skipped(r) => {
                 tracing::warn!(payout_id = %id, reason = r, period, "PayoutSkipped");
                 if r == 1 {
                     ctx.db
@@ -1033,7 +1210,7 @@ async fn status_cmd(ctx: &Ctx, a: &StatusArgs) -> anyhow::Result<()> {
     // Paid from the routers' events (indexer) or, without one, from the chain itself.
     for p in &mut rows {
         if matches!(p.status, PayoutState::Planned | PayoutState::Submitted)
-            && chain::is_paid(&ctx.client, &ctx.router(p.router), &p.id).await?
+            && calls::is_paid(&ctx.client, &ctx.router(p.router), &p.id).await?
         {
             p.status = PayoutState::Paid;
         }
@@ -1068,25 +1245,198 @@ async fn status_cmd(ctx: &Ctx, a: &StatusArgs) -> anyhow::Result<()> {
 // ------------------------------------------------------------------------------------------------
 // unattended
 
-/// The unattended treasury mode (`LUCID_PAYOUTS=on`, `TRON_NETWORK=local` only): once the
-/// previous month has ended on chain time, plan it with `LUCID_PAYOUT_POOL` (if not planned yet),
-/// approve it with the treasury key and execute what fits today. The daemon calls this
-/// periodically; it is idempotent.
-pub async fn unattended_tick(ctx: &Ctx, pool: U256, treasury: &SigningKey) -> anyhow::Result<()> {
+/// What one unattended tick did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TickOutcome {
+    /// Every payout of the period is paid or rolled over: nothing sent.
+    Settled { period: Month },
+    /// Planned if needed (`planned_now`), approved, executed.
+    Executed {
+        period: Month,
+        planned_now: bool,
+        report: ExecReport,
+    },
+}
+
+/// The unattended treasury mode (`LUCID_PAYOUTS=on`, `TRON_NETWORK=local` only): the month before
+/// the current one on chain time has ended; plan it with `pool` over its members read from
+/// LucidAnchors (if not planned yet), approve it with the treasury key and execute what fits
+/// today. Idempotent: a planned period is never re-planned here, and the journal and the routers'
+/// `paid(payoutId)` keep every payout from being paid twice.
+pub async fn unattended_tick(
+    ctx: &Ctx,
+    pool: U256,
+    treasury: &SigningKey,
+) -> anyhow::Result<TickOutcome> {
     if ctx.net.tron_network != "local" {
         bail!(
             "LUCID_PAYOUTS=on is for TRON_NETWORK=local only: in production the treasury is a multisig (use `payouts approve --unsigned`)"
         );
     }
-    let (now, _) = chain::on_system_now(ctx.net.on_system_rpc.as_deref()).await?;
-    let cur = Month::from_period(lucid_payout::leaf::period_at(now));
+    let (head, _) = ctx.chain_now().await?;
+    let cur = Month::from_period(lucid_payout::leaf::period_at(head.timestamp));
     let prev = Month::from_period(cur.period().saturating_sub(1));
-    if ctx.db.period(prev.period()).await?.is_none() {
-        plan_period(ctx, prev, pool, Vec::new(), None).await?;
+    let planned_now = match ctx.db.period(prev.period()).await? {
+        Some(_) => false,
+        None => {
+            let p = plan_period(ctx, prev, pool, Vec::new(), Members::OnChain).await?;
+            tracing::info!(
+                period = %prev,
+                members = p.period.members.len(),
+                planned = p.payouts.iter().filter(|x| x.status == PayoutState::Planned).count(),
+                total = %format_usdt(p.period.total),
+                "unattended: period planned"
+            );
+            true
+        }
+    };
+    let open = ctx
+        .db
+        .payouts(prev.period())
+        .await?
+        .into_iter()
+        .filter(|p| matches!(p.status, PayoutState::Planned | PayoutState::Submitted))
+        .count();
+    if open == 0 && !planned_now {
+        return Ok(TickOutcome::Settled { period: prev });
     }
     approve_with_key(ctx, prev, treasury).await?;
-    execute_period(ctx, prev, treasury, &[], 50, false).await?;
-    Ok(())
+    let report = execute_period(ctx, prev, treasury, &[], 50, false).await?;
+    Ok(TickOutcome::Executed {
+        period: prev,
+        planned_now,
+        report,
+    })
+}
+
+/// `lucid-keeper run` options of the unattended treasury mode. The treasury key comes only from
+/// the environment (`LUCID_TREASURY_KEY`); the store and the on-system chain are the daemon's.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Unattended payouts (LUCID_PAYOUTS=on; TRON_NETWORK=local only)")]
+pub struct RunPayoutArgs {
+    /// on | off: plan, approve and execute each month once it has ended on chain time
+    #[arg(long = "payouts", env = "LUCID_PAYOUTS", default_value = "off", value_parser = ["on", "off"])]
+    pub payouts: String,
+    /// The monthly pool in USDT (up to 6 decimals)
+    #[arg(long = "payout-pool", env = "LUCID_PAYOUT_POOL")]
+    pub payout_pool: Option<String>,
+    /// local only (shasta | mainnet: the treasury is a multisig; use `payouts approve --unsigned`)
+    #[arg(long = "tron-network", env = "TRON_NETWORK", default_value = "local")]
+    pub tron_network: String,
+    /// TRON full node HTTP API (local: the lucid-tron-local stand-in)
+    #[arg(long = "tron-rpc", env = "TRON_RPC")]
+    pub tron_rpc: Option<String>,
+    /// PayoutRouterV0
+    #[arg(long = "router-v0", env = "PAYOUT_ROUTER_V0_ADDRESS")]
+    pub router_v0: Option<String>,
+    /// PayoutRouterKYC
+    #[arg(long = "router-kyc", env = "PAYOUT_ROUTER_KYC_ADDRESS")]
+    pub router_kyc: Option<String>,
+    /// USDT (TRC-20)
+    #[arg(long = "usdt", env = "USDT_ADDRESS")]
+    pub usdt: Option<String>,
+    /// Directory of the payout journals
+    #[arg(
+        long = "payout-journal",
+        env = "LUCID_PAYOUT_JOURNAL",
+        default_value = "payout-journal"
+    )]
+    pub payout_journal: PathBuf,
+    /// Receipt poll interval of the sender (ms)
+    #[arg(
+        long = "payout-poll-ms",
+        env = "LUCID_PAYOUT_POLL_MS",
+        default_value_t = 1000
+    )]
+    pub payout_poll_ms: u64,
+    /// How often the unattended mode looks at the chain (ms)
+    #[arg(
+        long = "payout-tick-ms",
+        env = "LUCID_PAYOUT_TICK_MS",
+        default_value_t = 60_000
+    )]
+    pub payout_tick_ms: u64,
+}
+
+/// Starts the unattended treasury mode as its own task of `lucid-keeper run` when
+/// `LUCID_PAYOUTS=on` (None when off). Refuses to start (an error the daemon reports) on another
+/// network than `local`, without `LUCID_PAYOUT_POOL` or `LUCID_TREASURY_KEY`, or with a bad
+/// payment-chain setting. Each tick runs [`unattended_tick`]; an error is logged and the next tick
+/// retries. `stop` ends the task between ticks, or in the middle of one (an interrupted tick is a
+/// crash the journal recovers from).
+pub async fn spawn_unattended(
+    params: Params,
+    a: &RunPayoutArgs,
+    store: &str,
+    view: &ChainView,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if a.payouts != "on" {
+        return Ok(None);
+    }
+    if a.tron_network != "local" {
+        bail!(
+            "LUCID_PAYOUTS=on works with TRON_NETWORK=local only, not {:?}: in production the treasury is a multisig; plan and execute with `lucid-keeper payouts` and approve with `payouts approve --unsigned FILE`",
+            a.tron_network
+        );
+    }
+    let pool = parse_usdt(
+        a.payout_pool
+            .as_deref()
+            .context("LUCID_PAYOUTS=on needs LUCID_PAYOUT_POOL (the monthly pool in USDT)")?,
+    )
+    .context("LUCID_PAYOUT_POOL")?;
+    let key = std::env::var("LUCID_TREASURY_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .context("LUCID_PAYOUTS=on needs LUCID_TREASURY_KEY (TREASURER_ROLE on both routers)")?;
+    let key = parse_key(&key).context("LUCID_TREASURY_KEY")?;
+    let net = NetArgs {
+        tron_network: a.tron_network.clone(),
+        tron_rpc: a.tron_rpc.clone(),
+        router_v0: a.router_v0.clone(),
+        router_kyc: a.router_kyc.clone(),
+        usdt: a.usdt.clone(),
+        store: Some(store.to_string()),
+        on_system_rpc: Some(view.rpc.url().to_string()),
+        anchors: Some(view.anchors),
+        start_block: view.start_block,
+        journal_dir: a.payout_journal.clone(),
+        poll_ms: a.payout_poll_ms,
+    };
+    let ctx = Ctx::open(params, &net)
+        .await
+        .context("LUCID_PAYOUTS=on: the payment chain settings")?;
+    let tick = std::time::Duration::from_millis(a.payout_tick_ms.max(100));
+    tracing::info!(
+        pool = %format_usdt(pool),
+        treasury = %lucid_payout::tx::address_of_key(&key),
+        tick_ms = a.payout_tick_ms,
+        "unattended payouts on"
+    );
+    Ok(Some(tokio::spawn(async move {
+        while !*stop.borrow() {
+            tokio::select! {
+                r = unattended_tick(&ctx, pool, &key) => match r {
+                    Ok(TickOutcome::Settled { period }) => {
+                        tracing::debug!(%period, "unattended payouts: period settled");
+                    }
+                    Ok(TickOutcome::Executed { period, planned_now, report }) => {
+                        tracing::info!(%period, planned_now, paid_now = report.paid_now, already_paid = report.already_paid, remaining = report.remaining, "unattended payouts: tick done");
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "unattended payouts: tick failed; retrying next tick");
+                    }
+                },
+                _ = stop.changed() => break,
+            }
+            tokio::select! {
+                _ = stop.changed() => break,
+                _ = tokio::time::sleep(tick) => {}
+            }
+        }
+        tracing::info!("unattended payouts stopped");
+    })))
 }
 
 #[cfg(test)]
@@ -1113,6 +1463,43 @@ mod tests {
         assert!(parse_tron("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2").is_err());
         assert!(parse_tron("0x1234").is_err());
         assert!(parse_tron("").is_err());
+    }
+
+    /// `lucid-keeper run`'s options with the unattended payout ones flattened in: unique names
+    /// and flags (clap's debug assertions), and LUCID_PAYOUTS only on / off.
+    #[test]
+    fn run_args_with_the_payout_options_are_consistent() {
+        use clap::{CommandFactory, Parser};
+        #[derive(Debug, clap::Parser)]
+        struct Run {
+            #[command(flatten)]
+            run: crate::daemon::RunArgs,
+        }
+        Run::command().debug_assert();
+        let r = Run::try_parse_from([
+            "run",
+            "--anchors",
+            "0x1111111111111111111111111111111111111111",
+            "--payouts",
+            "on",
+            "--payout-pool",
+            "100",
+            "--payout-tick-ms",
+            "500",
+        ])
+        .unwrap();
+        assert_eq!(r.run.payouts.payouts, "on");
+        assert_eq!(r.run.payouts.payout_tick_ms, 500);
+        assert!(
+            Run::try_parse_from([
+                "run",
+                "--anchors",
+                "0x1111111111111111111111111111111111111111",
+                "--payouts",
+                "yes"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

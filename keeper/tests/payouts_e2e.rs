@@ -3,12 +3,8 @@
 //! TRON_NETWORK=local), `lucid-tron-local` in front of it, a SQLite store holding signed proofs.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use alloy_primitives::{Address, B256, FixedBytes};
@@ -16,6 +12,7 @@ use k256::ecdsa::SigningKey;
 use lucid_core::models::TaskProof as StoredProof;
 use lucid_core::proof::{ProofCodec, ProofKind, TaskProof, address_of};
 use lucid_core::session::SessionId;
+use lucid_e2e::tron_local::{BlockProducer, TronLocal, tron_local_bin};
 use lucid_e2e::{
     Anvil, DEPLOYER, DEPLOYER_PK, DeploymentFile, deploy, deployment, run_ok, stdout,
     test_chain_id, tool,
@@ -26,47 +23,15 @@ const USDT: u64 = 1_000_000;
 /// 2026-10-01T00:00:00Z; October 2026 has slots 722_880..745_200 (default genesis).
 const OCT_FIRST_SLOT: u64 = 722_880;
 
-fn raw_rpc(port: u16, body: &str) -> String {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let req = format!(
-        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    if s.write_all(req.as_bytes()).is_err() {
-        return String::new();
-    }
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
-
 struct Env {
-    anvil: Anvil,
-    standin: Child,
+    // Fields drop in order: the block producer and the stand-in before the anvil.
+    _miner: BlockProducer,
+    _standin: TronLocal,
     tron_url: String,
+    anvil: Anvil,
     dir: tempfile::TempDir,
     d: Value,
-    stop: Arc<AtomicBool>,
     _file: DeploymentFile,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = self.standin.kill();
-        let _ = self.standin.wait();
-    }
-}
-
-fn standin_bin() -> PathBuf {
-    let p = Path::new(env!("CARGO_BIN_EXE_lucid-keeper")).with_file_name("lucid-tron-local");
-    if !p.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        run_ok(Command::new(cargo).args(["build", "-p", "lucid-tron-local"]));
-    }
-    p
 }
 
 fn key(label: &str) -> SigningKey {
@@ -86,49 +51,30 @@ impl Env {
             String::from_utf8_lossy(&out.stderr)
         );
         let d = deployment(id);
-        let mut standin = Command::new(standin_bin())
-            .args([
-                "--evm-rpc",
-                &anvil.url(),
-                "--listen",
-                "127.0.0.1:0",
-                "--solid-lag",
-                "1",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(standin.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_string();
+        let standin = TronLocal::start(
+            &tron_local_bin(Path::new(env!("CARGO_BIN_EXE_lucid-keeper"))),
+            &anvil.url(),
+            &["--solid-lag", "1"],
+        );
         // A block producer: the stand-in's solidified head trails the head by one block.
-        let stop = Arc::new(AtomicBool::new(false));
-        let (st, port) = (stop.clone(), anvil.port);
-        std::thread::spawn(move || {
-            while !st.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(200));
-                raw_rpc(
-                    port,
-                    r#"{"jsonrpc":"2.0","id":1,"method":"evm_mine","params":[]}"#,
-                );
-            }
-        });
+        let miner = BlockProducer::start(anvil.port, Duration::from_millis(200));
         Env {
+            _miner: miner,
+            tron_url: standin.url.clone(),
+            _standin: standin,
             anvil,
-            standin,
-            tron_url: format!("http://{addr}"),
             dir: tempfile::tempdir().unwrap(),
             d,
-            stop,
             _file: file,
         }
+    }
+
+    /// Writes a `--members` file naming `keys`' nodes; returns its path.
+    fn members(&self, keys: &[&SigningKey]) -> String {
+        let p = self.dir.path().join("members.json");
+        let nodes: Vec<Address> = keys.iter().map(|k| address_of(k)).collect();
+        std::fs::write(&p, serde_json::to_string(&nodes).unwrap()).unwrap();
+        p.display().to_string()
     }
 
     fn addr(&self, k: &str) -> String {
@@ -191,6 +137,11 @@ impl Env {
 
     /// Stores relay proofs: `mib[i]` MiB in slot OCT_FIRST_SLOT + i for each node (5 MiB = 1 credit).
     fn put_proofs(&self, nodes: &[(&SigningKey, u64)]) {
+        self.put_proofs_from(OCT_FIRST_SLOT, nodes);
+    }
+
+    /// Stores relay proofs in slots `first + i`, 1 credit each.
+    fn put_proofs_from(&self, first: u64, nodes: &[(&SigningKey, u64)]) {
         let chain_id = self.anvil.chain_id;
         let url = self.store_url();
         let mut stored = Vec::new();
@@ -199,7 +150,7 @@ impl Env {
             for i in 0..*credits {
                 let p = TaskProof {
                     node_id: address_of(k),
-                    slot: OCT_FIRST_SLOT + i,
+                    slot: first + i,
                     kind: ProofKind::RelayBandwidth,
                     session_id: SessionId::NIL,
                     amount: 5 << 20,
@@ -332,6 +283,16 @@ fn plan_approve_execute_pay_exact_amounts_within_daily_limits() {
     assert!(
         e.contains("attestation 0") && e.contains("decoded to"),
         "{e}"
+    );
+    // Without --members and without LucidAnchors to read them from: refused, nothing planned
+    // (never "everyone with proofs").
+    let e = err(&env.keeper(&["payouts", "plan", "--period", "2026-10", "--pool", "1"]));
+    assert!(
+        e.contains("members") && e.contains("LUCID_ANCHORS_ADDRESS") && e.contains("--members"),
+        "{e}"
+    );
+    assert!(
+        err(&env.keeper(&["payouts", "status", "--period", "2026-10"])).contains("unknown period")
     );
     // A period that has not ended on chain time.
     assert!(
@@ -469,6 +430,26 @@ fn plan_approve_execute_pay_exact_amounts_within_daily_limits() {
         ])));
     let ps = st["payouts"].as_array().unwrap();
     assert!(ps.iter().all(|p| p["status"] == "paid"), "{st}");
+    // No indexer runs: `paid` and the txids come from the keeper's own confirmation (the Paid
+    // events of the solidified transactions it sent, stored as the indexer would), not from a
+    // chain read at `status` time: the store alone says so.
+    let stored = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let s = lucid_store::open(Some(&env.store_url())).await.unwrap();
+        s.payouts_of_period(24321).await.unwrap()
+    });
+    assert_eq!(stored.len(), 3);
+    for p in &stored {
+        assert_eq!(p.status, lucid_core::models::PayoutStatus::Paid, "{p:?}");
+        let txid = p.txid.unwrap();
+        let shown = ps
+            .iter()
+            .find(|x| x["payoutId"] == format!("{:#x}", p.id))
+            .unwrap();
+        assert_eq!(shown["txid"], format!("{txid:#x}"), "{st}");
+    }
+    // Two transactions paid them (the day's batch of two, then the next day's one).
+    let txids: std::collections::BTreeSet<_> = stored.iter().map(|p| p.txid).collect();
+    assert_eq!(txids.len(), 2, "{stored:?}");
     // A paid period cannot be planned again.
     assert!(
         err(&env.keeper(&[
@@ -496,8 +477,18 @@ fn sigkill_between_broadcast_and_record_pays_each_payout_once() {
     let keys: Vec<SigningKey> = (0..12).map(|i| key(&format!("k{i}"))).collect();
     let nodes: Vec<(&SigningKey, u64)> = keys.iter().map(|k| (k, 1)).collect();
     env.put_proofs(&nodes);
+    let m = env.members(&keys.iter().collect::<Vec<_>>());
     // 12 equal shares of 600 USDT = 50 USDT each.
-    ok(&env.keeper(&["payouts", "plan", "--period", "2026-10", "--pool", "600"]));
+    ok(&env.keeper(&[
+        "payouts",
+        "plan",
+        "--period",
+        "2026-10",
+        "--pool",
+        "600",
+        "--members",
+        &m,
+    ]));
     ok(&env.keeper(&["payouts", "approve", "--period", "2026-10"]));
     env.fund("PayoutRouterV0", 1_000);
     // Kill `execute` (batches of 1: 12 transactions) at ≥ 10 pseudo-random moments.
@@ -644,6 +635,8 @@ fn kyc_payout_waits_when_its_attestation_lapsed_and_is_paid_with_a_fresh_one() {
         "4000",
         "--kyc",
         att.to_str().unwrap(),
+        "--members",
+        &env.members(&[&a, &b]),
         "--json",
     ])));
     let rows = plan.as_array().unwrap();
@@ -703,4 +696,155 @@ fn kyc_payout_waits_when_its_attestation_lapsed_and_is_paid_with_a_fresh_one() {
     ]));
     assert!(out.contains("0 paid now"), "{out}");
     assert_eq!(env.usdt_of(&address_of(&a)), 3000 * USDT);
+}
+
+/// `cast` against the env's anvil, returning stdout.
+fn cast(env: &Env, args: &[&str]) -> String {
+    stdout(&run_ok(
+        tool("cast")
+            .args(args)
+            .args(["--rpc-url", &env.anvil.url()]),
+    ))
+}
+
+#[test]
+fn only_anchorer_role_holders_at_the_period_end_are_planned() {
+    use lucid_payout::plan::Month;
+    let env = Env::start();
+    // LucidAnchors on the same chain (the on-system chain of this test), GENESIS_TIME as SPEC §1.
+    let anchors = lucid_e2e_forge_create(
+        &env,
+        "contracts/src/LucidAnchors.sol:LucidAnchors",
+        &[DEPLOYER, "1704067200"],
+    );
+    let role = format!("{:#x}", alloy_primitives::keccak256("ANCHORER_ROLE"));
+    let (a, b, c, revoked, late, outsider) = (
+        key("m-a"),
+        key("m-b"),
+        key("m-c"),
+        key("m-revoked"),
+        key("m-late"),
+        key("m-outsider"),
+    );
+    let node = |k: &SigningKey| format!("{:#x}", address_of(k));
+    let grant = |k: &SigningKey| {
+        env.cast_send(&anchors, "grantRole(bytes32,address)", &[&role, &node(k)]);
+    };
+    let revoke = |k: &SigningKey| {
+        env.cast_send(&anchors, "revokeRole(bytes32,address)", &[&role, &node(k)]);
+    };
+    // The month of chain time: granted a, b, c, `revoked`; `revoked` loses the role before the end.
+    let now = chain_now(&env);
+    let month = Month::from_period(lucid_payout::leaf::period_at(now));
+    let params = lucid_core::Params::default();
+    let first = params
+        .slots_starting_in(month.start_unix(), month.end_unix())
+        .start;
+    for k in [&a, &b, &c, &revoked] {
+        grant(k);
+    }
+    revoke(&revoked);
+    // Proofs of the month: members a and b, the revoked node, a node granted only after the
+    // period's end, and a node that never held the role (c has no proofs).
+    env.put_proofs_from(
+        first,
+        &[(&a, 1), (&b, 3), (&revoked, 5), (&late, 5), (&outsider, 7)],
+    );
+    let period = month.to_string();
+    let with_anchors = [("LUCID_ANCHORS_ADDRESS", anchors.as_str())];
+    // The period has not ended on chain time yet.
+    let e = err(&env.keeper_with(
+        &["payouts", "plan", "--period", &period, "--pool", "400"],
+        &with_anchors,
+    ));
+    assert!(e.contains("has not ended"), "{e}");
+    // Past the end: `late` gets the role and b loses it, both after the period's end.
+    cast(
+        &env,
+        &[
+            "rpc",
+            "evm_setNextBlockTimestamp",
+            &(month.end_unix() + 60).to_string(),
+        ],
+    );
+    cast(&env, &["rpc", "evm_mine"]);
+    grant(&late);
+    revoke(&b);
+    let plan = json_of(&ok(&env.keeper_with(
+        &[
+            "payouts", "plan", "--period", &period, "--pool", "400", "--json",
+        ],
+        &with_anchors,
+    )));
+    let rows = plan.as_array().unwrap();
+    let mut planned: Vec<String> = rows
+        .iter()
+        .map(|r| r["nodeId"].as_str().unwrap().to_string())
+        .collect();
+    planned.sort();
+    let mut want = vec![node(&a), node(&b)];
+    want.sort();
+    assert_eq!(planned, want, "members at the period's end only: {plan}");
+    // pool 400 over credits 1 : 3 → 100 and 300.
+    let amount = |k: &SigningKey| {
+        rows.iter().find(|r| r["nodeId"] == node(k)).unwrap()["amount"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(amount(&a), (100 * USDT).to_string());
+    assert_eq!(amount(&b), (300 * USDT).to_string());
+    // The period records who was counted: a, b and c (a member without proofs).
+    let members = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let s = lucid_store::open(Some(&env.store_url())).await.unwrap();
+        s.period(month.period()).await.unwrap().unwrap().members
+    });
+    let mut got: Vec<String> = members.iter().map(|m| format!("{m:#x}")).collect();
+    got.sort();
+    let mut want = vec![node(&a), node(&b), node(&c)];
+    want.sort();
+    assert_eq!(got, want);
+    // --members stays an explicit offline override (re-planning: nothing is paid yet).
+    let only_outsider = env.members(&[&outsider]);
+    let plan = json_of(&ok(&env.keeper_with(
+        &[
+            "payouts",
+            "plan",
+            "--period",
+            &period,
+            "--pool",
+            "400",
+            "--members",
+            &only_outsider,
+            "--json",
+        ],
+        &with_anchors,
+    )));
+    let rows = plan.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{plan}");
+    assert_eq!(rows[0]["nodeId"], node(&outsider));
+}
+
+/// `forge create` on the env's anvil; the deployed address (0x…).
+fn lucid_e2e_forge_create(env: &Env, contract: &str, args: &[&str]) -> String {
+    let text = stdout(&run_ok(
+        tool("forge")
+            .current_dir(lucid_e2e::repo_root())
+            .args([
+                "create",
+                contract,
+                "--rpc-url",
+                &env.anvil.url(),
+                "--private-key",
+                DEPLOYER_PK,
+                "--broadcast",
+                "--constructor-args",
+            ])
+            .args(args),
+    ));
+    text.lines()
+        .find_map(|l| l.strip_prefix("Deployed to: "))
+        .unwrap_or_else(|| panic!("forge create said {text}"))
+        .trim()
+        .to_string()
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test harness: a panic with context is the right failure
 
 pub mod fault_proxy;
+pub mod tron_local;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

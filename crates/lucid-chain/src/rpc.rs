@@ -478,7 +478,7 @@ impl ChainClient {
 
     /// `eth_getTransactionReceipt` (retried on transient errors); `None` when the node does not
     /// know the transaction (yet).
-    pub async fn receipt(&self, tx: B256) -> Result<Option<TxReceipt>, ChainError> {
+    pub async fn tx_receipt(&self, tx: B256) -> Result<Option<TxReceipt>, ChainError> {
         self.call("eth_getTransactionReceipt", [tx]).await
     }
 

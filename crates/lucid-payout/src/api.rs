@@ -473,6 +473,25 @@ impl TronClient {
         Ok(v)
     }
 
+    /// The chain id of the node's Ethereum-style JSON-RPC (`/jsonrpc`, `eth_chainId`): the chain
+    /// id under which an indexer of `TRON_RPC/jsonrpc` records the chain's events.
+    pub async fn chain_id(&self) -> Result<u64, ApiError> {
+        let p = "/jsonrpc";
+        let v = self
+            .post(
+                p,
+                &json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}),
+            )
+            .await?;
+        v.get("result")
+            .and_then(Value::as_str)
+            .and_then(|h| u64::from_str_radix(h.trim_start_matches("0x"), 16).ok())
+            .ok_or_else(|| ApiError::Shape {
+                path: p.into(),
+                msg: format!("eth_chainId answered {v}"),
+            })
+    }
+
     /// `/wallet/getnowblock`: the head block.
     pub async fn now_block(&self) -> Result<BlockHeader, ApiError> {
         let p = "/wallet/getnowblock";

@@ -1,16 +1,34 @@
-//! The router calls the payout path makes, as [`PayoutCall`]s with the logs that prove them (SPEC §3):
-//! `setPeriodRoot` → `PeriodRootSet`, `disburse` → `Paid`, `disburseKYC` → `PaidKYC`;
-//! `disburseBatch` expects no particular log (an item may be skipped): read its outcome per item with
-//! [`batch_outcomes`].
+//! The payout path's one definition of the router and token ABI (SPEC §3):
+//! - the calls it sends, as [`PayoutCall`]s with the logs that prove them: `setPeriodRoot` →
+//!   `PeriodRootSet`, `disburse` → `Paid`, `disburseKYC` → `PaidKYC`; `disburseBatch` expects no
+//!   particular log (an item may be skipped): read its outcome per item with [`batch_outcomes`];
+//! - the views it reads through `/wallet/triggerconstantcontract` ([`view`], [`limits`],
+//!   [`is_paid`], [`day_budget`], …).
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent, sol};
 
-use crate::api::TxInfo;
+use crate::api::{ApiError, TronClient, TxInfo};
+use crate::plan::{Attestation, DayBudget, Payable, RouterKind, RouterLimits};
+use crate::revert::decode_revert;
 use crate::sender::{ExpectedLog, PayoutCall};
 use crate::tron::TronAddress;
 
 sol! {
+    function paid(bytes32 id) external view returns (bool);
+    function spentOnDay(uint64 day) external view returns (uint256);
+    function minPayout() external view returns (uint256);
+    function maxPerPayout() external view returns (uint256);
+    function dailyLimit() external view returns (uint256);
+    function currentDay() external view returns (uint64);
+    function periodRoot(uint32 period) external view returns (bytes32);
+    function periodTotal(uint32 period) external view returns (uint256);
+    function periodPaid(uint32 period) external view returns (uint256);
+    function paused() external view returns (bool);
+    function recipientDailyLimit() external view returns (uint256);
+    function recipientSpentOnDay(bytes32 kycHash, uint64 day) external view returns (uint256);
+    function isAttestationValid(address to, bytes32 kycHash, uint64 expiry, bytes sig) external view returns (bool);
+    function balanceOf(address who) external view returns (uint256);
     function setPeriodRoot(uint32 period, bytes32 root, uint256 total);
     function disburse(uint32 period, address to, uint256 amount, bytes32[] proof);
     function disburseBatch(uint32 period, address[] to, uint256[] amounts, bytes32[][] proofs);
@@ -92,18 +110,8 @@ pub fn disburse(
     }
 }
 
-/// A KYC attestation as `disburseKYC` takes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attestation {
-    /// `kycHash`.
-    pub kyc_hash: [u8; 32],
-    /// `expiry` (unix seconds).
-    pub expiry: u64,
-    /// The compliance signer's EIP-712 signature.
-    pub sig: Vec<u8>,
-}
-
-/// `disburseKYC(…)` on PayoutRouterKYC, proven by `PaidKYC(payoutId, to, period)`.
+/// `disburseKYC(…)` on PayoutRouterKYC with the attestation `att`, proven by
+/// `PaidKYC(payoutId, to, period)`.
 pub fn disburse_kyc(
     router: TronAddress,
     period: u32,
@@ -119,9 +127,9 @@ pub fn disburse_kyc(
             to: evm(&to),
             amount,
             proof: proof.iter().map(|p| B256::from(*p)).collect(),
-            kycHash: B256::from(att.kyc_hash),
+            kycHash: att.kyc_hash,
             expiry: att.expiry,
-            sig: att.sig.clone().into(),
+            sig: att.sig.clone(),
         }
         .abi_encode(),
         expected_logs: vec![ExpectedLog {
@@ -204,6 +212,192 @@ pub fn batch_outcomes(
         }
     }
     out
+}
+
+// ------------------------------------------------------------------------------------------------
+// reads
+
+/// A view call that did not give an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The node could not be asked (transport, shape, refusal).
+    #[error("{call} on {contract}: {source}")]
+    Api {
+        /// The call's signature.
+        call: &'static str,
+        /// The contract (T…).
+        contract: String,
+        /// Cause.
+        #[source]
+        source: ApiError,
+    },
+    /// The call reverted.
+    #[error("{call} on {contract} reverted: {reason}")]
+    Reverted {
+        /// The call's signature.
+        call: &'static str,
+        /// The contract (T…).
+        contract: String,
+        /// The decoded revert reason, or the node's message.
+        reason: String,
+    },
+    /// The answer does not decode as the call's return type.
+    #[error("{call} on {contract}: undecodable answer")]
+    Undecodable {
+        /// The call's signature.
+        call: &'static str,
+        /// The contract (T…).
+        contract: String,
+    },
+}
+
+/// Runs a view call through `/wallet/triggerconstantcontract`, from the contract's own account (it
+/// exists on every network).
+pub async fn view<C: SolCall>(
+    client: &TronClient,
+    contract: &TronAddress,
+    call: C,
+) -> Result<C::Return, ReadError> {
+    let r = client
+        .trigger_constant(contract, contract, &call.abi_encode())
+        .await
+        .map_err(|source| ReadError::Api {
+            call: C::SIGNATURE,
+            contract: contract.encode(),
+            source,
+        })?;
+    if r.failed {
+        return Err(ReadError::Reverted {
+            call: C::SIGNATURE,
+            contract: contract.encode(),
+            reason: if r.output.is_empty() {
+                r.message
+            } else {
+                decode_revert(&r.output)
+            },
+        });
+    }
+    C::abi_decode_returns(&r.output).map_err(|_| ReadError::Undecodable {
+        call: C::SIGNATURE,
+        contract: contract.encode(),
+    })
+}
+
+/// A router's limits (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `minPayout`.
+    pub min_payout: U256,
+    /// `maxPerPayout`.
+    pub max_per_payout: U256,
+    /// `dailyLimit`.
+    pub daily: U256,
+}
+
+impl Limits {
+    /// What planning needs of them.
+    pub fn router_limits(&self) -> RouterLimits {
+        RouterLimits {
+            min_payout: self.min_payout,
+            max_per_payout: self.max_per_payout,
+        }
+    }
+}
+
+/// `minPayout`, `maxPerPayout`, `dailyLimit`.
+pub async fn limits(client: &TronClient, r: &TronAddress) -> Result<Limits, ReadError> {
+    Ok(Limits {
+        min_payout: view(client, r, minPayoutCall {}).await?,
+        max_per_payout: view(client, r, maxPerPayoutCall {}).await?,
+        daily: view(client, r, dailyLimitCall {}).await?,
+    })
+}
+
+/// `paid(payoutId)`.
+pub async fn is_paid(client: &TronClient, r: &TronAddress, id: &B256) -> Result<bool, ReadError> {
+    view(client, r, paidCall { id: *id }).await
+}
+
+/// `paused()`.
+pub async fn paused(client: &TronClient, r: &TronAddress) -> Result<bool, ReadError> {
+    view(client, r, pausedCall {}).await
+}
+
+/// `periodPaid(period)`.
+pub async fn period_paid(client: &TronClient, r: &TronAddress, p: u32) -> Result<U256, ReadError> {
+    view(client, r, periodPaidCall { period: p }).await
+}
+
+/// `periodRoot(period)` and `periodTotal(period)`.
+pub async fn period_root(
+    client: &TronClient,
+    r: &TronAddress,
+    p: u32,
+) -> Result<(B256, U256), ReadError> {
+    Ok((
+        view(client, r, periodRootCall { period: p }).await?,
+        view(client, r, periodTotalCall { period: p }).await?,
+    ))
+}
+
+/// The token's `balanceOf(who)`.
+pub async fn usdt_balance(
+    client: &TronClient,
+    usdt: &TronAddress,
+    who: &TronAddress,
+) -> Result<U256, ReadError> {
+    view(client, usdt, balanceOfCall { who: evm(who) }).await
+}
+
+/// `isAttestationValid` on the KYC router (signature by a compliance signer, unexpired, unrevoked).
+pub async fn attestation_valid(
+    client: &TronClient,
+    kyc: &TronAddress,
+    a: &Attestation,
+) -> Result<bool, ReadError> {
+    view(
+        client,
+        kyc,
+        isAttestationValidCall {
+            to: a.to,
+            kycHash: a.kyc_hash,
+            expiry: a.expiry,
+            sig: a.sig.clone(),
+        },
+    )
+    .await
+}
+
+/// Today's budget of a router (its current UTC day on chain) for `items` of `period`.
+pub async fn day_budget(
+    client: &TronClient,
+    r: &TronAddress,
+    k: RouterKind,
+    period: u32,
+    items: &[Payable],
+) -> Result<DayBudget, ReadError> {
+    let lim = limits(client, r).await?;
+    let day = view(client, r, currentDayCall {}).await?;
+    let spent = view(client, r, spentOnDayCall { day }).await?;
+    let (_, total) = period_root(client, r, period).await?;
+    let paid = period_paid(client, r, period).await?;
+    let mut b = DayBudget {
+        min_payout: lim.min_payout,
+        max_per_payout: lim.max_per_payout,
+        remaining_today: lim.daily.saturating_sub(spent),
+        recipient_daily_limit: None,
+        recipient_spent: Default::default(),
+        period_remaining: total.saturating_sub(paid),
+    };
+    if k == RouterKind::Kyc {
+        b.recipient_daily_limit = Some(view(client, r, recipientDailyLimitCall {}).await?);
+        for h in items.iter().filter_map(|p| p.kyc_hash) {
+            if let std::collections::btree_map::Entry::Vacant(e) = b.recipient_spent.entry(h) {
+                e.insert(view(client, r, recipientSpentOnDayCall { kycHash: h, day }).await?);
+            }
+        }
+    }
+    Ok(b)
 }
 
 #[cfg(test)]

@@ -81,6 +81,9 @@ pub struct RunArgs {
     /// Loop period in milliseconds.
     #[arg(long, env = "LUCID_KEEPER_TICK_MS", default_value_t = 250)]
     pub tick_ms: u64,
+    /// The treasury's unattended payouts (LUCID_PAYOUTS=on), a task of its own.
+    #[command(flatten)]
+    pub payouts: crate::payouts::RunPayoutArgs,
 }
 
 /// Chunk registrations waiting for their session's anchoring (keeper-local, SQLite).
@@ -806,6 +809,14 @@ pub async fn run(params: Params, genesis_explicit: bool, args: RunArgs) -> anyho
             })
             .await
     });
+    let payouts = crate::payouts::spawn_unattended(
+        params,
+        &args.payouts,
+        &args.store,
+        &view,
+        stop_rx.clone(),
+    )
+    .await?;
     let mut daemon = Daemon {
         shared: shared.clone(),
         view,
@@ -837,5 +848,8 @@ pub async fn run(params: Params, genesis_explicit: bool, args: RunArgs) -> anyho
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = server.await;
+    if let Some(p) = payouts {
+        let _ = p.await;
+    }
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_primitives::{Address, B256, U256};
 use async_trait::async_trait;
+use lucid_core::models::ChainEvent;
 use lucid_core::proof::TaskProof;
 use lucid_payout::payaddr::PayoutAddressRecord;
 use lucid_payout::plan::{Attestation, RouterKind};
@@ -100,6 +101,10 @@ pub trait PayoutDb: Send + Sync {
     async fn mark_submitted(&self, id: &B256, txid: &B256) -> anyhow::Result<()>;
     /// The keeper saw the payout paid.
     async fn record_paid(&self, p: &PaidRecord) -> anyhow::Result<()>;
+    /// The keeper's own confirmation: the `Paid` / `PaidKYC` events of a transaction it saw
+    /// solidified, stored as the indexer would store them (readers then see the payouts `paid`
+    /// with their transaction, with or without an indexer).
+    async fn record_payments(&self, events: &[ChainEvent]) -> anyhow::Result<()>;
 }
 
 pub use super::store_db::open;

@@ -7,7 +7,7 @@ use alloy_primitives::{Address, B256, U256};
 use anyhow::Context;
 use async_trait::async_trait;
 use futures::StreamExt;
-use lucid_core::models::{Payout, PayoutRouter, PayoutStatus, Period};
+use lucid_core::models::{ChainEvent, Payout, PayoutRouter, PayoutStatus, Period};
 use lucid_core::proof::TaskProof;
 use lucid_payout::TronAddress;
 use lucid_payout::payaddr::PayoutAddressRecord;
@@ -205,9 +205,17 @@ impl PayoutDb for StoreDb {
     }
 
     async fn record_paid(&self, p: &PaidRecord) -> anyhow::Result<()> {
-        // `paid` is derived from the routers' Paid/PaidKYC events (the indexer writes them); the
-        // keeper's own confirmation is the router's `paid(payoutId)`, which `status` reads.
+        // `paid` is derived from the routers' Paid/PaidKYC events (the indexer's, or the ones
+        // this keeper stores with `record_payments`); this is the log line.
         tracing::info!(payout_id = %p.payout_id, txid = ?p.txid, router = %p.router, "payout paid");
+        Ok(())
+    }
+
+    async fn record_payments(&self, events: &[ChainEvent]) -> anyhow::Result<()> {
+        self.0
+            .put_events(events)
+            .await
+            .context("storing the confirmed Paid / PaidKYC events")?;
         Ok(())
     }
 }

@@ -1,12 +1,14 @@
-//! Test rig: a real anvil, the stand-in binary in front of it, MockTronUSDT deployed with forge,
-//! and a background "block producer" (evm_mine every 200 ms) so the solidified head advances.
+//! Test rig: a real anvil, the stand-in binary in front of it (lucid-e2e's shared
+//! [`TronLocal`] helper), MockTronUSDT deployed with forge, and a block producer (evm_mine every
+//! 200 ms) so the solidified head advances.
 #![allow(clippy::unwrap_used, dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use k256::ecdsa::SigningKey;
+use lucid_e2e::tron_local::{BlockProducer, TronLocal};
 use lucid_e2e::{DEPLOYER_PK, free_port, repo_root, run_ok, stdout, tool};
 use lucid_payout::tx::address_of_key;
 use lucid_payout::{TronAddress, TronClient};
@@ -14,21 +16,18 @@ use serde_json::{Value, json};
 
 pub struct Rig {
     anvil: Child,
-    standin: Child,
+    standin: Option<TronLocal>,
     pub anvil_url: String,
     pub url: String,
     pub client: TronClient,
     pub usdt: TronAddress,
-    miner: Option<tokio::task::JoinHandle<()>>,
+    miner: Option<BlockProducer>,
 }
 
 impl Drop for Rig {
     fn drop(&mut self) {
-        if let Some(m) = self.miner.take() {
-            m.abort();
-        }
-        let _ = self.standin.kill();
-        let _ = self.standin.wait();
+        self.miner.take();
+        self.standin.take();
         let _ = self.anvil.kill();
         let _ = self.anvil.wait();
     }
@@ -86,52 +85,21 @@ impl Rig {
             assert!(Instant::now() < deadline, "anvil did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let mut standin = Command::new(env!("CARGO_BIN_EXE_lucid-tron-local"))
-            .args([
-                "--evm-rpc",
-                &anvil_url,
-                "--listen",
-                "127.0.0.1:0",
-                "--solid-lag",
-                "1",
-                "--faults",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(standin.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("stand-in said {line:?}"))
-            .to_string();
-        let url = format!("http://{addr}");
+        let standin = TronLocal::start(
+            Path::new(env!("CARGO_BIN_EXE_lucid-tron-local")),
+            &anvil_url,
+            &["--solid-lag", "1", "--faults"],
+        );
+        let url = standin.url.clone();
         let usdt = forge_create(
             &anvil_url,
             "contracts/test/mocks/MockTronUSDT.sol:MockTronUSDT",
             &[],
         );
-        let miner = mine.then(|| {
-            let u = anvil_url.clone();
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    let _ = reqwest::Client::new()
-                        .post(&u)
-                        .header("content-type", "application/json")
-                        .body(r#"{"jsonrpc":"2.0","id":1,"method":"evm_mine","params":[]}"#)
-                        .send()
-                        .await;
-                }
-            })
-        });
+        let miner = mine.then(|| BlockProducer::start(port, Duration::from_millis(200)));
         Rig {
             anvil,
-            standin,
+            standin: Some(standin),
             client: TronClient::new(&url).unwrap(),
             anvil_url,
             url,
