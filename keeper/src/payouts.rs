@@ -41,10 +41,10 @@ use lucid_payout::{SenderConfig, TronAddress, TronClient};
 use serde_json::{Value, json};
 
 use crate::daemon::chainview::{ChainView, anchorer_role};
-use lucid_chain::ChainClient as Rpc;
-use lucid_chain::node::BlockHead;
 pub use db::{PaidRecord, PayoutDb, PayoutDoc, PayoutState, PeriodDoc};
 use journal::FileJournal;
+use lucid_chain::ChainClient as Rpc;
+use lucid_chain::node::BlockHead;
 
 /// The payment-chain contracts.
 #[derive(Debug, Clone, Copy)]
