@@ -1393,6 +1393,9 @@ async fn run(cli: Cli, procs: Procs) -> Result<bool> {
             posted += n.post_proofs(i, &proofs).await?;
         }
         println!("  {posted} relay proofs of {month} posted by the three nodes");
+        // `--members`: the month paid here ended before this devnet's LucidAnchors was deployed, so the
+        // ANCHORER_ROLE holders at the period's end (what `payouts plan` reads without it) are nobody.
+        // On a real network, plan without `--members` (LUCID_ANCHORS_ADDRESS, set by payout_cmd).
         let members = n.state.join("members.json");
         std::fs::write(
             &members,
