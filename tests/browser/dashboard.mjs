@@ -123,6 +123,10 @@ try {
   const count0 = Number(await page.getAttribute('[data-testid=last-refresh]', 'data-refresh-count'));
   await page.waitForFunction((c) => Number(document.querySelector('[data-testid=last-refresh]').dataset.refreshCount) > c, Math.max(count0, 1));
 
+  step = 'the gas-per-session chart has data (sessions.gas_used from the anchoring receipts)';
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=chart-gas-per-session]')?.dataset.points || 0) > 0);
+  log(`gas chart: ${await page.getAttribute('[data-testid=chart-gas-per-session]', 'aria-label')}`);
+
   step = `search finds session ${sessionId}`;
   await page.fill('[data-testid=session-search-input]', sessionId);
   await page.click('[data-testid=session-search-submit]');
