@@ -752,9 +752,22 @@ async fn keeper_records_its_anchorings_without_an_indexer_and_the_indexer_agrees
     .await;
     stop.send(true).unwrap();
     run.await.unwrap().unwrap();
-    // What the keeper wrote is unchanged; the indexer added the external anchoring.
+    // What the keeper wrote is unchanged, except that the indexer filled in `gas_used` (from the
+    // anchoring receipt, which the keeper's `put_events` does not carry); the indexer added the
+    // external anchoring.
     for (before, (_, a)) in before_docs.iter().zip(ours) {
-        assert_eq!(&store.session(&id_of(a)).await.unwrap().unwrap(), before);
+        let after = store.session(&id_of(a)).await.unwrap().unwrap();
+        assert!(
+            after.gas_used.is_some_and(|g| g > 0),
+            "the indexer fills gas_used: {after:?}"
+        );
+        assert_eq!(
+            lucid_core::models::Session {
+                gas_used: before.gas_used,
+                ..after
+            },
+            *before
+        );
     }
     let after_events = all_events(store.clone()).await;
     for e in &before_events {
