@@ -22,6 +22,15 @@ use futures::StreamExt;
 use lucid_store::SessionStatus;
 use serde_json::json;
 
+/// Posts every body to `url`, two requests in flight; the answers in completion order.
+async fn post_all(url: &str, bodies: Vec<String>) -> Vec<(u16, serde_json::Value)> {
+    futures::stream::iter(bodies)
+        .map(|b| async move { post(url, b, None).await })
+        .buffer_unordered(2)
+        .collect()
+        .await
+}
+
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -77,14 +86,7 @@ async fn bench_keeper_daemon() {
     let bodies: Vec<String> = lines.chunks(per_body).map(|c| c.join("\n")).collect();
     let url = k.url("/v1/proofs");
     let t0 = Instant::now();
-    let answers: Vec<(u16, serde_json::Value)> = futures::stream::iter(bodies.clone())
-        .map(|b| {
-            let url = url.clone();
-            async move { post(&url, b, None).await }
-        })
-        .buffer_unordered(2)
-        .collect()
-        .await;
+    let answers = post_all(&url, bodies.clone()).await;
     let intake = t0.elapsed();
     let accepted: u64 = answers
         .iter()
@@ -99,14 +101,7 @@ async fn bench_keeper_daemon() {
     );
     // The same bodies again: all duplicates (lookup path).
     let t1 = Instant::now();
-    let again: Vec<(u16, serde_json::Value)> = futures::stream::iter(bodies)
-        .map(|b| {
-            let url = url.clone();
-            async move { post(&url, b, None).await }
-        })
-        .buffer_unordered(2)
-        .collect()
-        .await;
+    let again = post_all(&url, bodies).await;
     let dup_time = t1.elapsed();
     let dups: u64 = again
         .iter()
