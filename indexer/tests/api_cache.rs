@@ -52,9 +52,9 @@ impl Ix {
 
     async fn wait_checkpoint(&self, block: u64) {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while !self.chain().await["checkpoint"]
+        while self.chain().await["checkpoint"]
             .as_u64()
-            .is_some_and(|c| c >= block)
+            .is_none_or(|c| c < block)
         {
             assert!(
                 std::time::Instant::now() < deadline,
