@@ -412,7 +412,7 @@ async fn health() -> Json<Health> {
 #[utoipa::path(get, path = "/ready", responses(
     (status = 200, body = Readiness, description = "every chain is within its confirmations of the head"),
     (status = 503, body = Readiness, description = "a chain lags, is unreachable or halted")))]
-async fn ready(State(st): State<AppState>) -> Response {
+async fn ready(State(st): State<Arc<AppState>>) -> Response {
     match st.status.readiness() {
         Ok(()) => Json(Readiness {
             ready: true,
@@ -431,7 +431,7 @@ async fn ready(State(st): State<AppState>) -> Response {
 }
 
 #[utoipa::path(get, path = "/v1/status", responses((status = 200, body = StatusView)))]
-async fn status(State(st): State<AppState>) -> Json<StatusView> {
+async fn status(State(st): State<Arc<AppState>>) -> Json<StatusView> {
     let chains = st
         .status
         .chains()
@@ -455,7 +455,7 @@ async fn status(State(st): State<AppState>) -> Json<StatusView> {
 }
 
 #[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain", body = String)))]
-async fn metrics(State(st): State<AppState>) -> Response {
+async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -496,7 +496,10 @@ fn to_value<T: Serialize>(t: &T) -> Value {
 #[utoipa::path(get, path = "/v1/sessions/{id}",
     params(("id" = String, Path, description = "session UUID or its bytes32 form")),
     responses((status = 200, body = SessionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn session(State(st): State<AppState>, id: Result<Path<String>, PathRejection>) -> Response {
+async fn session(
+    State(st): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
     let id = match id
         .map_err(ApiError::from)
         .and_then(|Path(id)| parse_session_id(&id))
@@ -581,7 +584,7 @@ async fn session_view(st: &AppState, id: String) -> ApiResult<SessionView> {
 #[utoipa::path(get, path = "/v1/sessions", params(SessionsQuery),
     responses((status = 200, body = SessionPage), (status = 400, body = ErrorBody)))]
 async fn sessions(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     q: Result<Query<SessionsQuery>, QueryRejection>,
 ) -> ApiResult<Json<SessionPage>> {
     let Query(q) = q?;
@@ -614,7 +617,7 @@ async fn sessions(
     params(("id" = String, Path, description = "session UUID or its bytes32 form")),
     responses((status = 200, body = ChunkList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn session_chunks(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let id = match id
@@ -638,7 +641,7 @@ async fn session_chunks(
     params(("id" = String, Path, description = "session UUID or its bytes32 form"), ("index" = u32, Path)),
     responses((status = 200, body = ChunkProofView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn chunk_proof(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Response {
     let parsed = p.map_err(ApiError::from).and_then(|Path((id, index))| {
@@ -717,7 +720,7 @@ async fn chunk_proof_view(st: &AppState, id: String, index: u32) -> ApiResult<Ch
 #[utoipa::path(get, path = "/v1/slots", params(SlotsQuery),
     responses((status = 200, body = SlotList), (status = 400, body = ErrorBody)))]
 async fn slots(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     q: Result<Query<SlotsQuery>, QueryRejection>,
 ) -> ApiResult<Json<SlotList>> {
     let Query(q) = q?;
@@ -750,7 +753,7 @@ async fn slots(
 #[utoipa::path(get, path = "/v1/slots/{slot}", params(("slot" = u64, Path)),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn slot(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     p: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Value>> {
     let Path(slot) = p?;
@@ -779,7 +782,7 @@ async fn slot(
 #[utoipa::path(get, path = "/v1/epochs/{epoch}/tally", params(("epoch" = u64, Path)),
     responses((status = 200, body = TallyView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn tally(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     p: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<TallyView>> {
     let Path(epoch) = p?;
@@ -802,7 +805,7 @@ async fn tally(
 #[utoipa::path(get, path = "/v1/payouts", params(PayoutsQuery),
     responses((status = 200, body = PayoutList), (status = 400, body = ErrorBody)))]
 async fn payouts(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     q: Result<Query<PayoutsQuery>, QueryRejection>,
 ) -> ApiResult<Json<PayoutList>> {
     let Query(q) = q?;
@@ -828,7 +831,7 @@ async fn payouts(
 #[utoipa::path(get, path = "/v1/events", params(EventsQuery),
     responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)))]
 async fn events(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     q: Result<Query<EventsQuery>, QueryRejection>,
 ) -> ApiResult<Json<EventPage>> {
     let Query(q) = q?;
@@ -911,16 +914,16 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
+async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let t0 = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    // MatchedPath is a shared string: cloning it allocates nothing.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let resp = next.run(req).await;
-    st.status
-        .record_http(&route, resp.status().as_u16(), t0.elapsed());
+    st.status.record_http(
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        resp.status().as_u16(),
+        t0.elapsed(),
+    );
     resp
 }
 
@@ -940,6 +943,8 @@ async fn dashboard() -> Response {
 
 /// The API router.
 pub fn router(state: AppState) -> Router {
+    // One shared state: axum clones it for every extractor of every request.
+    let state = Arc::new(state);
     Router::new()
         .route("/", get(dashboard))
         .route("/health", get(health))

@@ -67,7 +67,7 @@ pub struct Status {
 #[derive(Debug, Default)]
 pub struct HttpMetrics {
     /// (route, status) → count.
-    pub requests: BTreeMap<(String, u16), u64>,
+    pub requests: BTreeMap<String, BTreeMap<u16, u64>>,
     /// Cumulative latency histogram: bucket upper bounds in seconds → count.
     pub buckets: Vec<(f64, u64)>,
     pub sum_seconds: f64,
@@ -184,7 +184,14 @@ impl Status {
 
     pub fn record_http(&self, route: &str, status: u16, elapsed: Duration) {
         let mut m = lock(&self.http);
-        *m.requests.entry((route.to_owned(), status)).or_default() += 1;
+        // Looked up by &str first: no allocation per request once a route was seen.
+        match m.requests.get_mut(route) {
+            Some(by_status) => *by_status.entry(status).or_default() += 1,
+            None => {
+                m.requests
+                    .insert(route.to_owned(), BTreeMap::from([(status, 1)]));
+            }
+        }
         if m.buckets.is_empty() {
             m.buckets = LATENCY_BUCKETS.iter().map(|b| (*b, 0)).collect();
         }
@@ -318,7 +325,11 @@ impl Status {
         let rows = http
             .requests
             .iter()
-            .map(|((r, s), n)| (format!("{{route=\"{r}\",status=\"{s}\"}}"), n.to_string()))
+            .flat_map(|(r, by_status)| {
+                by_status
+                    .iter()
+                    .map(move |(s, n)| (format!("{{route=\"{r}\",status=\"{s}\"}}"), n.to_string()))
+            })
             .collect();
         metric(
             "lucid_indexer_http_requests_total",
