@@ -15,6 +15,9 @@
 //!   at time t reflects every commit completed before t − `max_stale`, whatever the scheduler
 //!   does (a starved or failing poller turns hits into misses, never into staler answers).
 //!
+//! Memory: at most `entries` answers and [`MAX_BYTES`] (64 MiB) of bodies; a body over [`MAX_BODY`]
+//! (1 MiB) is served but not kept.
+//!
 //! A backend that cannot tell (`data_version` is `None`: MongoDB, SQLite in memory) turns the
 //! cache off.
 
@@ -30,6 +33,11 @@ use lucid_store::Store;
 use tokio::sync::Notify;
 
 use crate::status::Status;
+
+/// Most bytes of bodies held, whatever `entries` says (a session's chunk list can be long).
+pub const MAX_BYTES: usize = 64 << 20;
+/// A body larger than this is not kept.
+pub const MAX_BODY: usize = MAX_BYTES / 64;
 
 /// Cache size and staleness bound (`--api-cache-entries`, `--api-cache-max-stale-ms`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +73,8 @@ pub struct Stamp {
 
 struct State {
     lru: LruCache<String, Cached>,
+    /// Sum of the bodies in `lru`.
+    bytes: usize,
     /// Generation of everything in `lru`.
     local_gen: u64,
     store_gen: u64,
@@ -111,6 +121,13 @@ impl std::fmt::Debug for ResponseCache {
     }
 }
 
+impl State {
+    fn clear(&mut self) {
+        self.lru.clear();
+        self.bytes = 0;
+    }
+}
+
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -134,6 +151,7 @@ impl ResponseCache {
             cfg,
             state: Mutex::new(State {
                 lru: LruCache::new(cap),
+                bytes: 0,
                 local_gen: status.store_generation(),
                 store_gen: 0,
                 last_version: None,
@@ -177,7 +195,7 @@ impl ResponseCache {
         }
         if st.local_gen != local {
             st.local_gen = local;
-            st.lru.clear();
+            st.clear();
         }
         let fresh = st
             .confirmed_at
@@ -207,10 +225,23 @@ impl ResponseCache {
         let mut st = lock(&sh.state);
         if st.local_gen != local {
             st.local_gen = local;
-            st.lru.clear();
+            st.clear();
         }
-        if !st.disabled && stamp.local == st.local_gen && stamp.store == st.store_gen {
-            st.lru.put(key, value);
+        if !st.disabled
+            && stamp.local == st.local_gen
+            && stamp.store == st.store_gen
+            && value.body.len() <= MAX_BODY
+        {
+            st.bytes += value.body.len();
+            if let Some((_, old)) = st.lru.push(key, value) {
+                st.bytes -= old.body.len();
+            }
+            while st.bytes > MAX_BYTES {
+                match st.lru.pop_lru() {
+                    Some((_, old)) => st.bytes -= old.body.len(),
+                    None => break,
+                }
+            }
         }
     }
 
@@ -277,7 +308,7 @@ async fn poll(shared: Weak<Shared>, store: Weak<dyn Store>, wake: Arc<Notify>) {
                 if st.last_version != Some(v) {
                     st.last_version = Some(v);
                     st.store_gen += 1;
-                    st.lru.clear();
+                    st.clear();
                 }
                 st.confirmed_at = Some(started);
             }
@@ -285,7 +316,7 @@ async fn poll(shared: Weak<Shared>, store: Weak<dyn Store>, wake: Arc<Notify>) {
                 tracing::info!("the store cannot tell when it changed: API response cache off");
                 let mut st = lock(&sh.state);
                 st.disabled = true;
-                st.lru.clear();
+                st.clear();
                 return;
             }
             Err(e) => {
@@ -298,5 +329,55 @@ async fn poll(shared: Weak<Shared>, store: Weak<dyn Store>, wake: Arc<Notify>) {
         }
         drop(sh);
         tokio::time::sleep(interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bounded_by_entries_and_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let store = lucid_store::open(Some(&url)).await.unwrap();
+        let cfg = CacheConfig {
+            entries: 1000,
+            max_stale: Duration::from_secs(60),
+        };
+        // The cache holds the store weakly (the API state owns it): keep it alive here.
+        let cache = ResponseCache::new(cfg, store.clone(), Status::default());
+        let mut tries = 0;
+        let stamp = loop {
+            match cache.lookup("k") {
+                Err(Some(s)) => break s,
+                Err(None) => tokio::time::sleep(Duration::from_millis(5)).await,
+                Ok(_) => panic!("nothing was inserted"),
+            }
+            tries += 1;
+            assert!(tries < 2000, "the data version was never read");
+        };
+        let body = |n: usize| Cached {
+            status: StatusCode::OK,
+            body: Bytes::from(vec![b'x'; n]),
+        };
+        cache.insert("big".into(), stamp, body(MAX_BODY + 1));
+        assert!(cache.is_empty(), "a body over MAX_BODY is not kept");
+        for i in 0..100 {
+            cache.insert(format!("k{i}"), stamp, body(MAX_BODY));
+        }
+        assert_eq!(cache.len(), MAX_BYTES / MAX_BODY, "bytes bound");
+        assert!(
+            cache.lookup("k0").is_err(),
+            "least recently used went first"
+        );
+        assert_eq!(cache.lookup("k99").unwrap().body.len(), MAX_BODY);
+        for i in 0..1500 {
+            cache.insert(format!("s{i}"), stamp, body(10));
+        }
+        assert_eq!(cache.len(), 1000, "entries bound");
+        let st = lock(&cache.shared.as_ref().unwrap().state);
+        assert_eq!(st.bytes, 10_000, "byte count follows evictions");
     }
 }
