@@ -872,13 +872,17 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
     }
 
     say("Starting two chains and the TRON stand-in");
+    // `--cache-path` under the state directory: anvil's persisted states go where `./dev up`
+    // clears them, not under ~/.foundry (a killed anvil leaves them there).
     let mut c = tool("anvil");
     c.args([
         "--port",
         &onsys_port.to_string(),
         "--chain-id",
         &ONSYS_CHAIN_ID.to_string(),
-    ]);
+    ])
+    .arg("--cache-path")
+    .arg(state.join("anvil-onsystem-cache"));
     procs
         .spawn("anvil-onsystem", &mut c, &state.join("anvil-onsystem.log"))
         .await?;
@@ -888,7 +892,9 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
         &payment_port.to_string(),
         "--chain-id",
         &PAYMENT_CHAIN_ID.to_string(),
-    ]);
+    ])
+    .arg("--cache-path")
+    .arg(state.join("anvil-payment-cache"));
     procs
         .spawn("anvil-payment", &mut c, &state.join("anvil-payment.log"))
         .await?;

@@ -89,11 +89,16 @@ pub struct RunArgs {
     #[arg(long, env = "LUCID_REORG_WINDOW", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub reorg_window: u64,
     /// First eth_getLogs block range (grows on success, shrinks on range/size/timeout errors).
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     pub initial_range: u64,
     /// Largest eth_getLogs block range.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_range: u64,
+    /// Logs per range to aim for: a range that returns more is narrowed for the next request, so
+    /// each store transaction stays bounded and, during a backfill, the next range is read while
+    /// this one is written.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_range_events: u64,
     /// Per-request RPC timeout.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
     pub rpc_timeout_ms: u64,
@@ -137,6 +142,7 @@ pub struct Config {
     pub reorg_window: u64,
     pub initial_range: u64,
     pub max_range: u64,
+    pub max_range_events: u64,
     pub rpc_timeout: Duration,
     pub progress: bool,
     /// SPEC §1 parameters; `GENESIS_TIME` as LucidAnchors has it.
@@ -278,6 +284,7 @@ pub async fn resolve(a: &RunArgs) -> anyhow::Result<Config> {
         reorg_window: a.reorg_window,
         initial_range: a.initial_range.min(a.max_range),
         max_range: a.max_range,
+        max_range_events: a.max_range_events,
         rpc_timeout: timeout,
         params,
         progress: !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),

@@ -1,5 +1,9 @@
 //! One chain's follower: backfill and live in one loop, adaptive `eth_getLogs` ranges, reorg detection
 //! over a window of block hashes, and atomic range writes (events + checkpoint) through the store.
+//!
+//! During a backfill the next range is read from the node while the previous one is being written
+//! (at most one write in flight, committed in order); at the head every range is stored before the
+//! follower sleeps.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -10,7 +14,9 @@ use alloy_primitives::{Address, B256};
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use lucid_chain::bindings::ILucidAnchors;
 use lucid_chain::events::{DecodedEvent, hex0x};
-use lucid_chain::{BlockHeader, ChainClient, ChainError, EventDecoder, RawLog, RpcErrorKind};
+use lucid_chain::{
+    BlockHeader, ChainClient, ChainError, EventDecoder, RawLog, RetryPolicy, RpcErrorKind,
+};
 use lucid_store::{BlockRange, Checkpoint, Store};
 use tokio::sync::watch;
 
@@ -31,6 +37,9 @@ pub struct FollowerConfig {
     /// First `eth_getLogs` range and its ceiling.
     pub initial_range: u64,
     pub max_range: u64,
+    /// A range that returns more logs than this is narrowed for the next request, so one store
+    /// transaction stays bounded and a backfill is written as it is read.
+    pub max_range_events: u64,
 }
 
 /// Why a follower stopped.
@@ -71,6 +80,23 @@ pub struct Follower {
     /// When each block above the checkpoint was first seen at the head (live latency).
     seen: HashMap<u64, Instant>,
     last_head: u64,
+    /// The range being written in the background (`checkpoint` already points past it).
+    pending: Option<PendingWrite>,
+}
+
+/// A range handed to the store and what to record once it is stored.
+#[derive(Debug)]
+struct PendingWrite {
+    handle: tokio::task::JoinHandle<Result<(), StepError>>,
+    /// The checkpoint before this range (restored if the write fails).
+    prev: Option<(u64, B256)>,
+    from: u64,
+    to: u64,
+    to_time: u64,
+    head: u64,
+    events: u64,
+    rpc_time: Duration,
+    started: Instant,
 }
 
 impl Follower {
@@ -93,6 +119,7 @@ impl Follower {
             range,
             seen: HashMap::new(),
             last_head: 0,
+            pending: None,
         }
     }
 
@@ -112,6 +139,10 @@ impl Follower {
     /// Runs until shutdown (Ok) or a fatal error (the chain halts; the other chain goes on).
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), FollowError> {
         let res = self.run_inner(&mut shutdown).await;
+        // A range being written is finished (shutdown included) before the follower returns.
+        if let Err(StepError::Retry(msg)) = self.settle().await {
+            tracing::warn!(chain_id = self.chain(), error = %msg, "the last range was not stored");
+        }
         if let Err(e) = &res {
             tracing::error!(chain_id = self.chain(), error = %e, "follower halted");
             let msg = e.to_string();
@@ -149,9 +180,16 @@ impl Follower {
             if *shutdown.borrow() {
                 return Ok(());
             }
-            match self.step(shutdown).await {
+            let res = match self.step(shutdown).await {
                 Ok(Step::Progress) => continue,
-                Ok(Step::Idle) => {}
+                // Nothing more to read now: the range in flight is stored before sleeping.
+                other => match self.settle().await {
+                    Ok(()) => other,
+                    Err(e) => Err(e),
+                },
+            };
+            match res {
+                Ok(_) => {}
                 Err(StepError::Fatal(e)) => return Err(e),
                 Err(StepError::Retry(msg)) => {
                     tracing::warn!(chain_id = self.chain(), error = %msg, "retrying");
@@ -261,7 +299,11 @@ impl Follower {
         let t0 = Instant::now();
         let logs = match self.client.logs_once(&self.cfg.contracts, from, to).await {
             Ok(l) => {
-                if self.range < self.cfg.max_range {
+                let (asked, n, cap) = (to - from + 1, l.len() as u64, self.cfg.max_range_events);
+                if n > cap {
+                    // Dense blocks: narrow to about `cap` logs per range.
+                    self.range = (asked.saturating_mul(cap) / n).max(1);
+                } else if self.range < self.cfg.max_range && n.saturating_mul(2) <= cap {
                     self.range = (self.range.saturating_mul(2)).min(self.cfg.max_range);
                 }
                 l
@@ -329,9 +371,35 @@ impl Follower {
         let rpc_time = t0.elapsed();
         let to_hash = headers[&to].hash;
         let to_time = headers[&to].timestamp();
-        let t1 = Instant::now();
-        self.write(to, to_hash, &events, session_gas).await?;
-        let store_time = t1.elapsed();
+        let range = BlockRange::new(
+            Checkpoint {
+                chain_id: self.chain(),
+                block_number: to,
+                block_hash: to_hash,
+            },
+            events.iter().map(DecodedEvent::to_chain_event).collect(),
+        )
+        .with_session_gas(session_gas);
+        // Ranges are committed in order: the previous one must be stored before this one starts.
+        self.settle().await?;
+        let handle = tokio::spawn(write_range(
+            self.store.clone(),
+            self.status.clone(),
+            self.chain(),
+            self.client.retry,
+            range,
+        ));
+        self.pending = Some(PendingWrite {
+            handle,
+            prev: self.checkpoint,
+            from,
+            to,
+            to_time,
+            head,
+            events: events.len() as u64,
+            rpc_time,
+            started: Instant::now(),
+        });
         // The new window: every header read in the window, plus the new checkpoint.
         for (n, h) in &headers {
             if *n > window_start || *n == to {
@@ -340,25 +408,56 @@ impl Follower {
         }
         self.checkpoint = Some((to, to_hash));
         self.trim_window(head);
+        tracing::debug!(
+            chain_id = self.chain(),
+            from,
+            to,
+            events = events.len(),
+            "range read, being stored"
+        );
+        Ok(if to < target {
+            Step::Progress
+        } else {
+            Step::Idle
+        })
+    }
+
+    /// Waits for the range being written. Once stored, its figures go to the status; if it could
+    /// not be stored, the checkpoint goes back to before it (it is read again).
+    async fn settle(&mut self) -> Result<(), StepError> {
+        let Some(p) = self.pending.take() else {
+            return Ok(());
+        };
+        let res = match p.handle.await {
+            Ok(r) => r,
+            Err(e) => Err(StepError::Retry(format!("store write task failed: {e}"))),
+        };
+        if let Err(e) = res {
+            self.checkpoint = p.prev;
+            self.window
+                .retain(|n, _| p.prev.is_some_and(|(c, _)| *n <= c));
+            return Err(e);
+        }
+        let store_time = p.started.elapsed();
         let done = Instant::now();
         let mut lat = Vec::new();
         self.seen.retain(|n, t| {
-            if *n <= to {
+            if *n <= p.to {
                 lat.push(done.duration_since(*t).as_secs_f64() * 1000.0);
                 false
             } else {
                 true
             }
         });
-        let n_events = events.len() as u64;
+        let window = self.cfg.reorg_window;
         self.status.update(self.chain(), |s| {
-            s.checkpoint = Some(to);
-            s.checkpoint_time = Some(to_time);
-            s.events_indexed += n_events;
-            s.blocks_indexed += to - from + 1;
-            s.rpc_seconds += rpc_time.as_secs_f64();
+            s.checkpoint = Some(p.to);
+            s.checkpoint_time = Some(p.to_time);
+            s.events_indexed += p.events;
+            s.blocks_indexed += p.to - p.from + 1;
+            s.rpc_seconds += p.rpc_time.as_secs_f64();
             s.store_seconds += store_time.as_secs_f64();
-            if to + self.cfg.reorg_window >= head {
+            if p.to + window >= p.head {
                 s.live_latency_ms.extend(lat);
                 let len = s.live_latency_ms.len();
                 if len > 1000 {
@@ -368,16 +467,12 @@ impl Follower {
         });
         tracing::debug!(
             chain_id = self.chain(),
-            from,
-            to,
-            events = n_events,
+            from = p.from,
+            to = p.to,
+            events = p.events,
             "range stored"
         );
-        Ok(if to < target {
-            Step::Progress
-        } else {
-            Step::Idle
-        })
+        Ok(())
     }
 
     /// Adapts the range after a failed `eth_getLogs` of `from..=to`: adopt a usable suggestion, else
@@ -505,41 +600,6 @@ impl Follower {
         ))
     }
 
-    /// Writes one range (events + checkpoint in one store transaction), retrying store errors.
-    async fn write(
-        &self,
-        to: u64,
-        to_hash: B256,
-        events: &[DecodedEvent],
-        session_gas: BTreeMap<B256, u64>,
-    ) -> Result<(), StepError> {
-        let range = BlockRange::new(
-            Checkpoint {
-                chain_id: self.chain(),
-                block_number: to,
-                block_hash: to_hash,
-            },
-            events.iter().map(DecodedEvent::to_chain_event).collect(),
-        )
-        .with_session_gas(session_gas);
-        // Not interrupted by shutdown: a range that started being written is finished.
-        let mut attempt = 0u32;
-        loop {
-            match self.store.write_block_range(&range).await {
-                Ok(()) => return Ok(()),
-                Err(e) => {
-                    tracing::warn!(chain_id = self.chain(), error = %e, "store write failed: retrying");
-                    self.note_error(&e);
-                    if attempt >= 5 {
-                        return Err(StepError::Retry(format!("store write failed: {e}")));
-                    }
-                    tokio::time::sleep(self.client.retry.delay(attempt)).await;
-                    attempt += 1;
-                }
-            }
-        }
-    }
-
     fn trim_window(&mut self, head: u64) {
         let keep_from = head.saturating_sub(self.cfg.reorg_window);
         let cp = self.checkpoint.map(|c| c.0);
@@ -554,6 +614,9 @@ impl Follower {
     /// the newest block still on the node's chain and rolls everything above it back in one store
     /// transaction. A fork below the whole window halts the chain.
     async fn handle_fork(&mut self, shutdown: &mut watch::Receiver<bool>) -> Result<(), StepError> {
+        // The range in flight is stored first (the rollback then removes it if it is above the
+        // common ancestor).
+        self.settle().await?;
         let Some((cp, _)) = self.checkpoint else {
             return Ok(());
         };
@@ -657,6 +720,35 @@ fn anchoring_txs(logs: &[RawLog]) -> BTreeMap<B256, (u64, B256)> {
     out
 }
 
+/// Writes one range (events + checkpoint in one store transaction), retrying store errors. Runs as
+/// its own task while the follower reads the next range.
+async fn write_range(
+    store: Arc<dyn Store>,
+    status: Status,
+    chain_id: u64,
+    retry: RetryPolicy,
+    range: BlockRange,
+) -> Result<(), StepError> {
+    // Not interrupted by shutdown: a range that started being written is finished.
+    let mut attempt = 0u32;
+    loop {
+        match store.write_block_range(&range).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(chain_id, error = %e, "store write failed: retrying");
+                let msg = e.to_string();
+                status.update(chain_id, |s| s.last_error = Some(msg));
+                if attempt >= 5 {
+                    return Err(StepError::Retry(format!("store write failed: {e}")));
+                }
+                tokio::time::sleep(retry.delay(attempt)).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
 enum StepError {
     /// Logged; the loop tries again after a poll interval.
     Retry(String),

@@ -65,6 +65,7 @@ pub async fn run(
             reorg_window: cfg.reorg_window,
             initial_range: cfg.initial_range,
             max_range: cfg.max_range,
+            max_range_events: cfg.max_range_events,
         };
         let f = Follower::new(fcfg, client, decoder, store.clone(), status.clone());
         let rx = shutdown.clone();

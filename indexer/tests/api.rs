@@ -82,6 +82,7 @@ async fn every_endpoint_and_schemathesis() {
         reorg_window: 64,
         initial_range: 100,
         max_range: 1000,
+        max_range_events: 10_000,
         rpc_timeout: Duration::from_secs(5),
         progress: false,
         params: lucid_store::Params::from_lookup(|_| None).unwrap(),
@@ -93,7 +94,14 @@ async fn every_endpoint_and_schemathesis() {
     let h = head(&url).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let (code, s) = get(&base, "/v1/status").await.clone();
+        // The server starts listening inside the spawned task: until then, connecting fails.
+        let Ok(r) = reqwest::get(format!("{base}/v1/status")).await else {
+            assert!(std::time::Instant::now() < deadline, "never listened");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let code = r.status().as_u16();
+        let s: Value = r.json().await.unwrap_or(Value::Null);
         if code == 200
             && s["chains"][0]["checkpoint"]
                 .as_u64()

@@ -100,10 +100,17 @@ fn make_batches(
     out.into_iter().map(|(_, v)| v).collect()
 }
 
-/// Sends the batches, one block each, one slot each (chain time advanced by a slot per batch).
-async fn send_batches(url: &str, d: &Deployed, batches: &[Vec<u8>]) {
-    for data in batches {
-        rpc(url, "evm_increaseTime", json!([120])).await;
+/// The timestamp of the block of batch `b`: the start of slot `slot0 + b + 1` (set exactly, so a
+/// slow machine never drifts a batch out of the slot it was signed for).
+fn batch_time(genesis: u64, slot0: u64, b: u64) -> u64 {
+    genesis + (slot0 + b + 1) * 120
+}
+
+/// Sends the batches `first..` one block each, one slot each.
+async fn send_batches(url: &str, d: &Deployed, slot0: u64, first: u64, batches: &[Vec<u8>]) {
+    for (i, data) in batches.iter().enumerate() {
+        let t = batch_time(d.genesis_time, slot0, first + i as u64);
+        rpc(url, "evm_setNextBlockTimestamp", json!([t])).await;
         let tx = send_anchor_batch(url, d.anchors, data).await;
         let (_, ok) = receipt_gas(url, tx).await;
         assert!(ok, "anchorBatch reverted");
@@ -135,7 +142,7 @@ async fn bench_backfill_live_api() {
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    send_batches(&url, &d, hist).await;
+    send_batches(&url, &d, slot0, 0, hist).await;
     let events = batches * 101;
     let last_block = head(&url).await;
     eprintln!(
@@ -192,7 +199,8 @@ async fn bench_backfill_live_api() {
     // ---- 3. live latency (poll 100 ms; the SQLite indexer is at the head)
     let mut lat = Vec::new();
     for (i, data) in live.iter().enumerate() {
-        rpc(&url, "evm_increaseTime", json!([120])).await;
+        let t = batch_time(d.genesis_time, slot0, batches + i as u64);
+        rpc(&url, "evm_setNextBlockTimestamp", json!([t])).await;
         send_anchor_batch(&url, d.anchors, data).await; // automine: the block exists on return
         let t0 = Instant::now();
         let b = head(&url).await;

@@ -66,12 +66,20 @@ async fn handoff(store_url: &str, before: u64, rounds: u32) {
         Duration::from_millis(15),
     );
     for round in 0..rounds {
-        // Small ranges: the backfill takes many steps while events keep coming.
+        // Small ranges: the backfill takes many steps while events keep coming; at most 5 logs per
+        // range, so the next range is read while one is written (and SIGTERM lands in that).
         let mut ix = Indexer::onsystem(
             &url,
             emitter,
             &store_url,
-            &["--initial-range", "7", "--max-range", "20"],
+            &[
+                "--initial-range",
+                "7",
+                "--max-range",
+                "20",
+                "--max-range-events",
+                "5",
+            ],
         );
         let h = head(&url).await;
         ix.wait_checkpoint(31337, h, MIN).await;
@@ -116,11 +124,19 @@ async fn sigkill(store_url: &str, events: u64, kills: u32) {
     let target = head(&url).await;
     let mut seed = std::process::id() as u64;
     for _ in 0..kills {
+        // At most 2 logs per range: kills land while a range is written and the next one read.
         let mut ix = Indexer::onsystem(
             &url,
             emitter,
             &store_url,
-            &["--initial-range", "3", "--max-range", "9"],
+            &[
+                "--initial-range",
+                "3",
+                "--max-range",
+                "9",
+                "--max-range-events",
+                "2",
+            ],
         );
         seed = seed
             .wrapping_mul(6364136223846793005)

@@ -101,6 +101,7 @@ async fn fault_mid_rollback(store: Arc<dyn Store>) {
         reorg_window: 32,
         initial_range: 100,
         max_range: 1000,
+        max_range_events: 10_000,
         rpc_timeout: Duration::from_secs(5),
         progress: false,
         params: lucid_store::Params::from_lookup(|_| None).unwrap(),

@@ -733,6 +733,7 @@ async fn keeper_records_its_anchorings_without_an_indexer_and_the_indexer_agrees
         reorg_window: 64,
         initial_range: 100,
         max_range: 1000,
+        max_range_events: 10_000,
         rpc_timeout: Duration::from_secs(5),
         progress: false,
         params: lucid_store::Params::from_lookup(|_| None).unwrap(),

@@ -79,11 +79,20 @@ pub struct Anvil {
     child: Child,
     pub port: u16,
     pub chain_id: u64,
+    cache: std::path::PathBuf,
+}
+
+/// A directory for anvil's persisted historical states (`--cache-path`), for the caller to remove
+/// once that anvil is gone: by default anvil writes them under `~/.foundry/anvil/tmp`, and a killed
+/// anvil leaves them there (gigabytes after a benchmark's thousand blocks).
+pub fn anvil_cache_dir(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("lucid-anvil-{}-{port}", std::process::id()))
 }
 
 impl Anvil {
     pub fn start(chain_id: u64) -> Self {
         let port = free_port();
+        let cache = anvil_cache_dir(port);
         let child = tool("anvil")
             .args([
                 "--port",
@@ -91,7 +100,9 @@ impl Anvil {
                 "--chain-id",
                 &chain_id.to_string(),
                 "--silent",
+                "--cache-path",
             ])
+            .arg(&cache)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -100,6 +111,7 @@ impl Anvil {
             child,
             port,
             chain_id,
+            cache,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -139,6 +151,7 @@ impl Drop for Anvil {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.cache);
     }
 }
 

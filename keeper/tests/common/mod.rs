@@ -44,6 +44,8 @@ pub fn addr(hex: &str) -> Address {
 #[derive(Debug)]
 pub struct Chain {
     child: Child,
+    /// anvil's `--cache-path` (persisted states), removed on drop.
+    _cache: tempfile::TempDir,
     pub port: u16,
     pub chain_id: u64,
     pub rpc: Rpc,
@@ -52,6 +54,7 @@ pub struct Chain {
 impl Chain {
     pub async fn start(chain_id: u64) -> Self {
         let port = free_port();
+        let cache = tempfile::tempdir().unwrap();
         let child = tool("anvil")
             .args([
                 "--port",
@@ -61,7 +64,9 @@ impl Chain {
                 "--block-time",
                 "1",
                 "--silent",
+                "--cache-path",
             ])
+            .arg(cache.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -74,6 +79,7 @@ impl Chain {
         }
         Self {
             child,
+            _cache: cache,
             port,
             chain_id,
             rpc,

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 
 pub struct Rig {
     anvil: Child,
+    /// anvil's `--cache-path`, removed on drop.
+    cache: std::path::PathBuf,
     standin: Option<TronLocal>,
     pub anvil_url: String,
     pub url: String,
@@ -30,6 +32,7 @@ impl Drop for Rig {
         self.standin.take();
         let _ = self.anvil.kill();
         let _ = self.anvil.wait();
+        let _ = std::fs::remove_dir_all(&self.cache);
     }
 }
 
@@ -57,6 +60,7 @@ impl Rig {
     /// anvil + stand-in (solid lag 1) + MockTronUSDT; `mine`: start the block producer.
     pub async fn start(mine: bool) -> Rig {
         let port = free_port();
+        let cache = lucid_e2e::anvil_cache_dir(port);
         let anvil = tool("anvil")
             .args([
                 "--port",
@@ -64,7 +68,9 @@ impl Rig {
                 "--chain-id",
                 "31337",
                 "--silent",
+                "--cache-path",
             ])
+            .arg(&cache)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -99,6 +105,7 @@ impl Rig {
         let miner = mine.then(|| BlockProducer::start(port, Duration::from_millis(200)));
         Rig {
             anvil,
+            cache,
             standin: Some(standin),
             client: TronClient::new(&url).unwrap(),
             anvil_url,
