@@ -121,6 +121,7 @@ async fn start(max_stale_ms: u64) -> (Anvil, Address, Ix, String, tempfile::Temp
         reorg_window: 64,
         initial_range: 100,
         max_range: 1000,
+        max_range_events: 10_000,
         rpc_timeout: Duration::from_secs(5),
         progress: false,
         params: lucid_store::Params::from_lookup(|_| None).unwrap(),
