@@ -5,10 +5,12 @@
 //! (default 100, capped at 1,000) and paged by keyset cursors, stable while rows are inserted.
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 use alloy_primitives::{Address, B256};
+use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,12 +19,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lucid_core::merkle::MerkleTree;
-use lucid_core::models::{Session, SessionStatus};
+use lucid_core::models::{Chunk, Session, SessionStatus};
 use lucid_store::{EventQuery, Params, SessionQuery, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use crate::cache::{Cached, ResponseCache};
 use crate::status::{ReorgInfo, Status};
 
 /// Most items one list request returns.
@@ -38,6 +41,8 @@ pub struct AppState {
     pub event_names: Vec<String>,
     /// SPEC §1 parameters (slot results need the genesis time and slot length).
     pub params: Params,
+    /// Answers of the by-id reads (sessions, their chunks and proofs).
+    pub cache: ResponseCache,
 }
 
 // ---------- errors ----------
@@ -79,6 +84,17 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+            },
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -109,16 +125,7 @@ impl From<PathRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(ErrorBody {
-                error: ErrorDetail {
-                    code: self.code.to_owned(),
-                    message: self.message,
-                },
-            }),
-        )
-            .into_response()
+        (self.status, Json(self.body())).into_response()
     }
 }
 
@@ -245,7 +252,7 @@ pub struct SessionView {
     /// anchoring transaction: the receipt's `gasUsed` divided (integer division) by the number of
     /// sessions that transaction registered; null while pending or before the receipt was read.
     #[schema(value_type = Object)]
-    pub session: Value,
+    pub session: Session,
     pub anchoring: Option<AnchoringView>,
     pub session_anchor: SessionAnchorView,
     /// `session_anchor` as the ABI tuple, in struct order.
@@ -266,7 +273,7 @@ pub struct SessionPage {
 pub struct ChunkList {
     /// `chunks` documents (SPEC §5) by index, with their storers.
     #[schema(value_type = Vec<Object>)]
-    pub items: Value,
+    pub items: Vec<Chunk>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -405,7 +412,7 @@ async fn health() -> Json<Health> {
 #[utoipa::path(get, path = "/ready", responses(
     (status = 200, body = Readiness, description = "every chain is within its confirmations of the head"),
     (status = 503, body = Readiness, description = "a chain lags, is unreachable or halted")))]
-async fn ready(State(st): State<AppState>) -> Response {
+async fn ready(State(st): State<Arc<AppState>>) -> Response {
     match st.status.readiness() {
         Ok(()) => Json(Readiness {
             ready: true,
@@ -424,7 +431,7 @@ async fn ready(State(st): State<AppState>) -> Response {
 }
 
 #[utoipa::path(get, path = "/v1/status", responses((status = 200, body = StatusView)))]
-async fn status(State(st): State<AppState>) -> Json<StatusView> {
+async fn status(State(st): State<Arc<AppState>>) -> Json<StatusView> {
     let chains = st
         .status
         .chains()
@@ -448,13 +455,13 @@ async fn status(State(st): State<AppState>) -> Json<StatusView> {
 }
 
 #[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain", body = String)))]
-async fn metrics(State(st): State<AppState>) -> Response {
+async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4"),
         )],
-        st.status.prometheus(),
+        st.status.prometheus() + &st.cache.prometheus(),
     )
         .into_response()
 }
@@ -490,11 +497,69 @@ fn to_value<T: Serialize>(t: &T) -> Value {
     params(("id" = String, Path, description = "session UUID or its bytes32 form")),
     responses((status = 200, body = SessionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn session(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
-) -> ApiResult<Json<SessionView>> {
-    let Path(id) = id?;
-    let id = parse_session_id(&id)?;
+) -> Response {
+    let id = match id
+        .map_err(ApiError::from)
+        .and_then(|Path(id)| parse_session_id(&id))
+    {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    cached(&st, format!("s/{id}"), || session_view(&st, id)).await
+}
+
+/// A by-id read through the response cache: 200 and 404 answers are kept (see [`crate::cache`]).
+async fn cached<T: Serialize, F: Future<Output = ApiResult<T>>>(
+    st: &AppState,
+    key: String,
+    load: impl FnOnce() -> F,
+) -> Response {
+    let stamp = match st.cache.lookup(&key) {
+        Ok(hit) => return json_bytes(hit.status, hit.body),
+        Err(stamp) => stamp,
+    };
+    let (status, body) = match load().await {
+        Ok(v) => match serde_json::to_vec(&v) {
+            Ok(b) => (StatusCode::OK, Bytes::from(b)),
+            Err(e) => {
+                tracing::error!(error = %e, "response not serializable");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        },
+        Err(e) if e.status == StatusCode::NOT_FOUND => match serde_json::to_vec(&e.body()) {
+            Ok(b) => (StatusCode::NOT_FOUND, Bytes::from(b)),
+            Err(_) => return e.into_response(),
+        },
+        Err(e) => return e.into_response(),
+    };
+    if let Some(stamp) = stamp {
+        st.cache.insert(
+            key,
+            stamp,
+            Cached {
+                status,
+                body: body.clone(),
+            },
+        );
+    }
+    json_bytes(status, body)
+}
+
+fn json_bytes(status: StatusCode, body: Bytes) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn session_view(st: &AppState, id: String) -> ApiResult<SessionView> {
     let s = st
         .store
         .session(&id)
@@ -508,18 +573,18 @@ async fn session(
         block_hash: s.block_hash.map(lucid_chain::events::hex0x),
         gas_used: s.gas_used,
     });
-    Ok(Json(SessionView {
-        session: to_value(&s),
+    Ok(SessionView {
+        session: s,
         anchoring,
         session_anchor: anchor,
         session_anchor_tuple: tuple,
-    }))
+    })
 }
 
 #[utoipa::path(get, path = "/v1/sessions", params(SessionsQuery),
     responses((status = 200, body = SessionPage), (status = 400, body = ErrorBody)))]
 async fn sessions(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     q: Result<Query<SessionsQuery>, QueryRejection>,
 ) -> ApiResult<Json<SessionPage>> {
     let Query(q) = q?;
@@ -552,35 +617,54 @@ async fn sessions(
     params(("id" = String, Path, description = "session UUID or its bytes32 form")),
     responses((status = 200, body = ChunkList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn session_chunks(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
-) -> ApiResult<Json<ChunkList>> {
-    let Path(id) = id?;
-    let id = parse_session_id(&id)?;
-    let chunks = st.store.chunks_of_session(&id).await?;
-    if chunks.is_empty() && st.store.session(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no session {id}")));
-    }
-    Ok(Json(ChunkList {
-        items: to_value(&chunks),
-    }))
+) -> Response {
+    let id = match id
+        .map_err(ApiError::from)
+        .and_then(|Path(id)| parse_session_id(&id))
+    {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    cached(&st, format!("c/{id}"), || async {
+        let chunks = st.store.chunks_of_session(&id).await?;
+        if chunks.is_empty() && st.store.session(&id).await?.is_none() {
+            return Err(ApiError::not_found(format!("no session {id}")));
+        }
+        Ok(ChunkList { items: chunks })
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/v1/sessions/{id}/chunks/{index}/proof",
     params(("id" = String, Path, description = "session UUID or its bytes32 form"), ("index" = u32, Path)),
     responses((status = 200, body = ChunkProofView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn chunk_proof(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     p: Result<Path<(String, String)>, PathRejection>,
-) -> ApiResult<Json<ChunkProofView>> {
-    let Path((id, index)) = p?;
-    let id = parse_session_id(&id)?;
-    let index: u32 = index.parse().map_err(|_| {
-        ApiError::bad(format!(
-            "index must be a uint32, got {:?}",
-            truncate(&index)
-        ))
-    })?;
+) -> Response {
+    let parsed = p.map_err(ApiError::from).and_then(|Path((id, index))| {
+        let id = parse_session_id(&id)?;
+        let index: u32 = index.parse().map_err(|_| {
+            ApiError::bad(format!(
+                "index must be a uint32, got {:?}",
+                truncate(&index)
+            ))
+        })?;
+        Ok((id, index))
+    });
+    let (id, index) = match parsed {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    cached(&st, format!("p/{id}/{index}"), || {
+        chunk_proof_view(&st, id, index)
+    })
+    .await
+}
+
+async fn chunk_proof_view(st: &AppState, id: String, index: u32) -> ApiResult<ChunkProofView> {
     let s = st
         .store
         .session(&id)
@@ -622,7 +706,7 @@ async fn chunk_proof(
     let proof = tree
         .proof(index as usize)
         .ok_or_else(|| ApiError::not_found("chunk not found"))?;
-    Ok(Json(ChunkProofView {
+    Ok(ChunkProofView {
         session_id: id,
         index,
         chunk_hash: lucid_chain::events::hex0x(chunk_hash),
@@ -630,13 +714,13 @@ async fn chunk_proof(
         leaf: lucid_chain::events::hex0x(tree.leaves()[index as usize]),
         merkle_root: lucid_chain::events::hex0x(tree.root()),
         proof: proof.iter().map(lucid_chain::events::hex0x).collect(),
-    }))
+    })
 }
 
 #[utoipa::path(get, path = "/v1/slots", params(SlotsQuery),
     responses((status = 200, body = SlotList), (status = 400, body = ErrorBody)))]
 async fn slots(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     q: Result<Query<SlotsQuery>, QueryRejection>,
 ) -> ApiResult<Json<SlotList>> {
     let Query(q) = q?;
@@ -669,7 +753,7 @@ async fn slots(
 #[utoipa::path(get, path = "/v1/slots/{slot}", params(("slot" = u64, Path)),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn slot(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     p: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Value>> {
     let Path(slot) = p?;
@@ -698,7 +782,7 @@ async fn slot(
 #[utoipa::path(get, path = "/v1/epochs/{epoch}/tally", params(("epoch" = u64, Path)),
     responses((status = 200, body = TallyView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn tally(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     p: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<TallyView>> {
     let Path(epoch) = p?;
@@ -721,7 +805,7 @@ async fn tally(
 #[utoipa::path(get, path = "/v1/payouts", params(PayoutsQuery),
     responses((status = 200, body = PayoutList), (status = 400, body = ErrorBody)))]
 async fn payouts(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     q: Result<Query<PayoutsQuery>, QueryRejection>,
 ) -> ApiResult<Json<PayoutList>> {
     let Query(q) = q?;
@@ -747,7 +831,7 @@ async fn payouts(
 #[utoipa::path(get, path = "/v1/events", params(EventsQuery),
     responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)))]
 async fn events(
-    State(st): State<AppState>,
+    State(st): State<Arc<AppState>>,
     q: Result<Query<EventsQuery>, QueryRejection>,
 ) -> ApiResult<Json<EventPage>> {
     let Query(q) = q?;
@@ -830,16 +914,16 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
+async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let t0 = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    // MatchedPath is a shared string: cloning it allocates nothing.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let resp = next.run(req).await;
-    st.status
-        .record_http(&route, resp.status().as_u16(), t0.elapsed());
+    st.status.record_http(
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        resp.status().as_u16(),
+        t0.elapsed(),
+    );
     resp
 }
 
@@ -859,6 +943,8 @@ async fn dashboard() -> Response {
 
 /// The API router.
 pub fn router(state: AppState) -> Router {
+    // One shared state: axum clones it for every extractor of every request.
+    let state = Arc::new(state);
     Router::new()
         .route("/", get(dashboard))
         .route("/health", get(health))

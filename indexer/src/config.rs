@@ -107,6 +107,18 @@ pub struct RunArgs {
     /// No progress bar even on a TTY.
     #[arg(long)]
     pub no_progress: bool,
+    /// Answers of `GET /v1/sessions/{id}` (and its chunks and chunk proofs) kept in memory, least
+    /// recently used dropped first; 0 turns the cache off. SQLite only (MongoDB: always off).
+    #[arg(
+        long,
+        env = "LUCID_INDEXER_API_CACHE_ENTRIES",
+        default_value_t = 10_000
+    )]
+    pub api_cache_entries: usize,
+    /// Longest time a store write by another process (e.g. a keeper) may stay invisible to the
+    /// cached answers; the indexer's own writes are visible at once. 0 turns the cache off.
+    #[arg(long, env = "LUCID_INDEXER_API_CACHE_MAX_STALE_MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub api_cache_max_stale_ms: u64,
 }
 
 /// One followed chain.
@@ -135,6 +147,8 @@ pub struct Config {
     pub progress: bool,
     /// SPEC §1 parameters; `GENESIS_TIME` as LucidAnchors has it.
     pub params: Params,
+    /// The API's response cache (see [`crate::cache`]).
+    pub api_cache: crate::cache::CacheConfig,
 }
 
 impl Config {
@@ -274,6 +288,10 @@ pub async fn resolve(a: &RunArgs) -> anyhow::Result<Config> {
         rpc_timeout: timeout,
         params,
         progress: !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        api_cache: crate::cache::CacheConfig {
+            entries: a.api_cache_entries,
+            max_stale: Duration::from_millis(a.api_cache_max_stale_ms),
+        },
     })
 }
 

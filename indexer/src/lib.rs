@@ -5,6 +5,7 @@
 //! environment (SPEC §1) into a [`Config`].
 
 pub mod api;
+pub mod cache;
 pub mod config;
 pub mod follower;
 pub mod progress;
@@ -79,6 +80,7 @@ pub async fn run(
         status: status.clone(),
         event_names: event_names(),
         params: cfg.params,
+        cache: cache::ResponseCache::new(cfg.api_cache, store.clone(), status.clone()),
     };
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

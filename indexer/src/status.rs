@@ -1,6 +1,7 @@
 //! What the followers report to the HTTP API: per-chain status and metrics.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,10 @@ pub struct ChainState {
 pub struct Status {
     chains: Arc<Mutex<BTreeMap<u64, ChainState>>>,
     http: Arc<Mutex<HttpMetrics>>,
+    /// Bumped whenever a chain's checkpoint, blocks indexed or reorg count changes, i.e. after
+    /// every range write and rollback of this process (the API response cache's in-process
+    /// generation).
+    store_gen: Arc<AtomicU64>,
     /// A chain is ready only if its head was read within this long.
     pub stale_after: Duration,
 }
@@ -62,7 +67,7 @@ pub struct Status {
 #[derive(Debug, Default)]
 pub struct HttpMetrics {
     /// (route, status) → count.
-    pub requests: BTreeMap<(String, u16), u64>,
+    pub requests: BTreeMap<String, BTreeMap<u16, u64>>,
     /// Cumulative latency histogram: bucket upper bounds in seconds → count.
     pub buckets: Vec<(f64, u64)>,
     pub sum_seconds: f64,
@@ -99,10 +104,21 @@ impl Status {
     }
 
     /// Applies `f` to a chain's state.
+    /// The followers report every range written and every rollback here (after the store
+    /// committed it), which bumps [`Status::store_generation`].
     pub fn update(&self, chain_id: u64, f: impl FnOnce(&mut ChainState)) {
         if let Some(s) = lock(&self.chains).get_mut(&chain_id) {
+            let before = (s.checkpoint, s.blocks_indexed, s.reorgs);
             f(s);
+            if (s.checkpoint, s.blocks_indexed, s.reorgs) != before {
+                self.store_gen.fetch_add(1, Ordering::SeqCst);
+            }
         }
+    }
+
+    /// Changes after each store write or rollback this process's followers reported.
+    pub fn store_generation(&self) -> u64 {
+        self.store_gen.load(Ordering::SeqCst)
     }
 
     /// SPEC §6 chain time for reads: the on-system chain's checkpoint block time (the confirmed
@@ -168,7 +184,14 @@ impl Status {
 
     pub fn record_http(&self, route: &str, status: u16, elapsed: Duration) {
         let mut m = lock(&self.http);
-        *m.requests.entry((route.to_owned(), status)).or_default() += 1;
+        // Looked up by &str first: no allocation per request once a route was seen.
+        match m.requests.get_mut(route) {
+            Some(by_status) => *by_status.entry(status).or_default() += 1,
+            None => {
+                m.requests
+                    .insert(route.to_owned(), BTreeMap::from([(status, 1)]));
+            }
+        }
         if m.buckets.is_empty() {
             m.buckets = LATENCY_BUCKETS.iter().map(|b| (*b, 0)).collect();
         }
@@ -302,7 +325,11 @@ impl Status {
         let rows = http
             .requests
             .iter()
-            .map(|((r, s), n)| (format!("{{route=\"{r}\",status=\"{s}\"}}"), n.to_string()))
+            .flat_map(|(r, by_status)| {
+                by_status
+                    .iter()
+                    .map(move |(s, n)| (format!("{{route=\"{r}\",status=\"{s}\"}}"), n.to_string()))
+            })
             .collect();
         metric(
             "lucid_indexer_http_requests_total",

@@ -86,6 +86,7 @@ async fn every_endpoint_and_schemathesis() {
         rpc_timeout: Duration::from_secs(5),
         progress: false,
         params: lucid_store::Params::from_lookup(|_| None).unwrap(),
+        api_cache: Default::default(),
     };
     let (tx, rx) = tokio::sync::watch::channel(false);
     let run = tokio::spawn(lucid_indexer::run(cfg, store.clone(), rx));

@@ -9,8 +9,11 @@
 //!    MongoDB test server (a Python test server: not a MongoDB figure);
 //! 3. live latency after the backfill: 100 more batches, each timed from the moment its block
 //!    exists (the mining `eth_sendTransaction` returned) to `/v1/status` showing it stored, poll 100 ms;
-//! 4. API load: `wrk` (a second process) on `GET /v1/sessions/{id}` against the SQLite indexer
-//!    (`LUCID_BENCH_WRK_SECS`, default 10 s; skipped with a note when wrk is missing).
+//! 4. API load: `wrk -t2 -c32` (a second process) on `GET /v1/sessions/{id}` against the SQLite
+//!    indexer (`LUCID_BENCH_WRK_SECS`, default 10 s each; skipped with a note when wrk is missing):
+//!    (a) one id (the response cache's hit path), (b) every stored session at random through a
+//!    wrk Lua script (mostly misses), (c) one id with `--api-cache-entries 0` (every request reads
+//!    SQLite).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -231,47 +234,89 @@ async fn bench_backfill_live_api() {
     );
 
     // ---- 4. API load with wrk from a second process
+    let sessions = (batches + live_batches) * 100;
     let id = session_uuid(1234 % (batches * 100)).to_string();
     let path = format!("/v1/sessions/{id}");
     assert_eq!(ix.get(&path).await.0, 200);
-    match std::process::Command::new("wrk")
-        .args([
-            "-t2",
-            "-c32",
-            &format!("-d{wrk_secs}s"),
-            "--latency",
-            &ix.url(&path),
-        ])
-        .output()
-    {
+    // (a) one id again and again: the response cache's hit path
+    wrk(
+        &ix.url(&path),
+        wrk_secs,
+        None,
+        &format!("one id, cache on (default), {sessions} sessions stored"),
+    );
+    // (b) every stored session at random (a wrk Lua script): mostly misses (cache of 10,000)
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("ids.lua");
+    let mut lua = String::from("local paths = {\n");
+    for n in 0..sessions {
+        lua.push_str(&format!("\"/v1/sessions/{}\",\n", session_uuid(n)));
+    }
+    lua.push_str(
+        "}\nrequest = function()\n  return wrk.format(nil, paths[math.random(#paths)])\nend\n",
+    );
+    std::fs::write(&script, lua).unwrap();
+    wrk(
+        &ix.url("/"),
+        wrk_secs,
+        Some(&script),
+        &format!("random id of {sessions}, cache on (10,000 entries)"),
+    );
+    let m = ix.get("/metrics").await.1.as_str().unwrap().to_owned();
+    println!(
+        "API cache after (a)+(b): {} hits, {} misses",
+        metric(&m, "lucid_indexer_api_cache_hits_total"),
+        metric(&m, "lucid_indexer_api_cache_misses_total")
+    );
+    ix.terminate();
+    // (c) one id with the cache off: every request reads SQLite (the miss path)
+    let mut args = indexer_args(&url, &d);
+    args.extend(["--api-cache-entries", "0"].map(String::from));
+    let mut ix = Indexer::spawn(&sqlite, &args);
+    ix.wait_checkpoint(chain_id, head(&url).await, Duration::from_secs(600))
+        .await;
+    assert_eq!(ix.get(&path).await.0, 200);
+    wrk(
+        &ix.url(&path),
+        wrk_secs,
+        None,
+        &format!("one id, cache off (--api-cache-entries 0), {sessions} sessions stored"),
+    );
+    ix.terminate();
+}
+
+/// `wrk -t2 -c32` (a second process) on `url`, optionally with a Lua script; prints req/s, p50, p99.
+fn wrk(url: &str, secs: u64, script: Option<&std::path::Path>, label: &str) {
+    let mut cmd = std::process::Command::new("wrk");
+    cmd.args(["-t2", "-c32", &format!("-d{secs}s"), "--latency"]);
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
+    }
+    match cmd.arg(url).output() {
         Ok(o) if o.status.success() => {
             let text = String::from_utf8_lossy(&o.stdout);
-            let rps = text
-                .lines()
-                .find(|l| l.starts_with("Requests/sec"))
-                .unwrap_or("?");
-            let p99 = text
-                .lines()
-                .find(|l| l.trim_start().starts_with("99%"))
-                .unwrap_or("?");
-            let p50 = text
-                .lines()
-                .find(|l| l.trim_start().starts_with("50%"))
-                .unwrap_or("?");
+            let line = |p: &str| {
+                text.lines()
+                    .find(|l| l.trim_start().starts_with(p))
+                    .unwrap_or("?")
+                    .trim()
+                    .trim_start_matches(p)
+                    .trim()
+                    .to_owned()
+            };
             let non2xx = text
                 .lines()
                 .find(|l| l.contains("Non-2xx"))
                 .unwrap_or("Non-2xx: 0");
             println!(
-                "API GET /v1/sessions/{{id}} (wrk -t2 -c32 -d{wrk_secs}s, SQLite, {} sessions stored): {rps}; latency p50 {} p99 {}; {non2xx}",
-                (batches + live_batches) * 100,
-                p50.trim().trim_start_matches("50%").trim(),
-                p99.trim().trim_start_matches("99%").trim()
+                "API GET /v1/sessions/{{id}} (wrk -t2 -c32 -d{secs}s, SQLite, {label}): {} req/s; latency p50 {} p99 {}; {non2xx}",
+                line("Requests/sec:"),
+                line("50%"),
+                line("99%")
             );
             eprintln!("{text}");
         }
         Ok(o) => println!("wrk failed: {}", String::from_utf8_lossy(&o.stderr)),
         Err(e) => println!("API load skipped: wrk not runnable ({e}); `apt-get install -y wrk`"),
     }
-    ix.terminate();
 }

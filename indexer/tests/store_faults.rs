@@ -105,6 +105,7 @@ async fn fault_mid_rollback(store: Arc<dyn Store>) {
         rpc_timeout: Duration::from_secs(5),
         progress: false,
         params: lucid_store::Params::from_lookup(|_| None).unwrap(),
+        api_cache: Default::default(),
     };
     let (tx, rx) = tokio::sync::watch::channel(false);
     let run = tokio::spawn(lucid_indexer::run(cfg, store.clone(), rx));

@@ -737,6 +737,7 @@ async fn keeper_records_its_anchorings_without_an_indexer_and_the_indexer_agrees
         rpc_timeout: Duration::from_secs(5),
         progress: false,
         params: lucid_store::Params::from_lookup(|_| None).unwrap(),
+        api_cache: Default::default(),
     };
     let (stop, rx) = tokio::sync::watch::channel(false);
     let run = tokio::spawn(lucid_indexer::run(cfg, store.clone(), rx));

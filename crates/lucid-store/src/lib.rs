@@ -471,6 +471,13 @@ pub trait Store: Send + Sync + Debug {
         recipient: &Address,
     ) -> Result<Vec<PayoutAddress>>;
 
+    /// A number that changes whenever anything was committed to the store — by this process or
+    /// any other — between two calls, and stays the same when nothing was (a spurious change is
+    /// allowed, a missed one is not). Read caches drop what they hold when it changes (the
+    /// indexer's API, docs/decisions/indexer.md). `None`: the backend cannot tell (MongoDB,
+    /// SQLite in memory), so nothing may be cached.
+    async fn data_version(&self) -> Result<Option<u64>>;
+
     /// Test hook: makes the next write (see [`Fault`]) fail as described.
     #[doc(hidden)]
     fn inject_fault(&self, fault: Option<Fault>);

@@ -1515,6 +1515,12 @@ impl Store for MongoStore {
         .await
     }
 
+    /// Not known: MongoDB has no cheap "anything committed since" counter (a change stream
+    /// on the whole database would be the tool). `None` turns read caches off.
+    async fn data_version(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     fn inject_fault(&self, fault: Option<Fault>) {
         if let Ok(mut f) = self.fault.lock() {
             *f = fault;

@@ -16,7 +16,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Row, Sqlite, SqliteConnection, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, ConnectOptions, Row, Sqlite, SqliteConnection, TypeInfo, ValueRef};
 
 use crate::*;
 
@@ -472,6 +472,28 @@ async fn run_insert(
 pub struct SqliteStore {
     pool: SqlitePool,
     fault: Mutex<Option<Fault>>,
+    /// How to open the [`Store::data_version`] probe connection (`None` in memory).
+    probe_opts: Option<SqliteConnectOptions>,
+    probe: tokio::sync::Mutex<Probe>,
+}
+
+/// The connection reading `PRAGMA data_version` (outside the pool: it never writes, so every
+/// commit of any other connection changes what it reads).
+#[derive(Default)]
+struct Probe {
+    conn: Option<SqliteConnection>,
+    last: Option<i64>,
+    counter: u64,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe")
+            .field("connected", &self.conn.is_some())
+            .field("last", &self.last)
+            .field("counter", &self.counter)
+            .finish()
+    }
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -533,6 +555,8 @@ impl SqliteStore {
             return Ok(SqliteStore {
                 pool,
                 fault: Mutex::new(None),
+                probe_opts: None,
+                probe: Default::default(),
             });
         }
         let opts = SqliteConnectOptions::from_str("sqlite:")?
@@ -556,12 +580,14 @@ impl SqliteStore {
             .foreign_keys(false);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         migrate_exclusively(&pool).await?;
         Ok(SqliteStore {
             pool,
             fault: Mutex::new(None),
+            probe_opts: Some(opts),
+            probe: Default::default(),
         })
     }
 
@@ -1520,6 +1546,46 @@ impl Store for SqliteStore {
             .bind(hex_of(recipient)),
         )
         .await
+    }
+
+    /// `PRAGMA data_version` of a connection of its own that never writes: SQLite changes it
+    /// whenever another connection (of this pool, or of another process) committed since its
+    /// previous reading. Turned into a counter here so that a new probe connection (after an
+    /// error) counts as a change. `None` in memory (no second connection can see that database).
+    async fn data_version(&self) -> Result<Option<u64>> {
+        let Some(opts) = &self.probe_opts else {
+            return Ok(None);
+        };
+        let mut p = self.probe.lock().await;
+        let conn = match &mut p.conn {
+            Some(c) => c,
+            none => none.insert(opts.connect().await?),
+        };
+        // fetch_all: the statement runs to its end, so no read transaction stays open.
+        let read = sqlx::query_scalar::<_, i64>("PRAGMA data_version")
+            .fetch_all(&mut *conn)
+            .await;
+        match read.map(|v| v.first().copied()) {
+            Ok(Some(v)) => {
+                if p.last != Some(v) {
+                    p.last = Some(v);
+                    p.counter += 1;
+                }
+                Ok(Some(p.counter))
+            }
+            Ok(None) => {
+                p.conn = None;
+                p.last = None;
+                Err(StoreError::Invalid(
+                    "PRAGMA data_version returned no row".into(),
+                ))
+            }
+            Err(e) => {
+                p.conn = None;
+                p.last = None;
+                Err(e.into())
+            }
+        }
     }
 
     fn inject_fault(&self, fault: Option<Fault>) {

@@ -16,7 +16,7 @@ macro_rules! conformance {
             checkpoint_atomicity, rollback_fault_then_retry, bad_events_refused,
             epochs_first_writer_wins, plans_and_results, payouts_lifecycle, payout_addresses,
             concurrent_writers, malformed_documents, schema_field_names,
-            session_gas_from_receipts);
+            session_gas_from_receipts, data_version_sees_every_commit);
     };
     (@t $make:path; $($name:ident),*) => {
         $(

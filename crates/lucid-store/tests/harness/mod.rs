@@ -27,6 +27,8 @@ pub struct Ctx {
     pub raw: Raw,
     /// Whether a block range and its checkpoint commit atomically.
     pub atomic_ranges: bool,
+    /// The SQLite file's URL (a second store on the same file stands in for another process).
+    pub sqlite_url: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -45,6 +47,7 @@ pub async fn sqlite_store() -> Ctx {
         store: s.clone(),
         raw: Raw::Sqlite(s),
         atomic_ranges: true,
+        sqlite_url: Some(url),
         _dir: Some(dir),
     }
 }
@@ -88,6 +91,7 @@ async fn mongo_with(mode: TxMode) -> Ctx {
         atomic_ranges: s.uses_transactions(),
         store: s.clone(),
         raw: Raw::Mongo(s),
+        sqlite_url: None,
         _dir: None,
     }
 }

@@ -2052,3 +2052,44 @@ pub async fn session_gas_from_receipts(c: Ctx) {
         )
     );
 }
+
+/// `data_version` changes after every commit — through this store's own connections and through
+/// another store on the same file (another process) — and stays put while nothing is written.
+/// MongoDB cannot tell (`None`: read caches stay off).
+pub async fn data_version_sees_every_commit(c: Ctx) {
+    let s = &*c.store;
+    let Some(url) = c.sqlite_url.clone() else {
+        assert_eq!(s.data_version().await.unwrap(), None);
+        return;
+    };
+    let v0 = s
+        .data_version()
+        .await
+        .unwrap()
+        .expect("SQLite files have a data version");
+    assert_eq!(s.data_version().await.unwrap(), Some(v0), "nothing written");
+    s.submit_session(&submission(1, 1, 1, 1)).await.unwrap();
+    let v1 = s.data_version().await.unwrap().unwrap();
+    assert_ne!(v1, v0, "a commit of this store's pool");
+    assert_eq!(s.data_version().await.unwrap(), Some(v1));
+    let other = lucid_store::open(Some(&url)).await.unwrap();
+    other.write_block_range(&range(5, 1, 2, 2)).await.unwrap();
+    let v2 = s.data_version().await.unwrap().unwrap();
+    assert_ne!(v2, v1, "a commit of another store on the same file");
+    s.rollback(5, 2, Some(&cp(5, 1))).await.unwrap();
+    assert_ne!(
+        s.data_version().await.unwrap().unwrap(),
+        v2,
+        "a rollback commits"
+    );
+    assert!(
+        lucid_store::open(Some("sqlite::memory:"))
+            .await
+            .unwrap()
+            .data_version()
+            .await
+            .unwrap()
+            .is_none(),
+        "in memory: not known"
+    );
+}
