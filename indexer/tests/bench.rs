@@ -268,6 +268,13 @@ async fn bench_backfill_live_api() {
         metric(&m, "lucid_indexer_api_cache_hits_total"),
         metric(&m, "lucid_indexer_api_cache_misses_total")
     );
+    // Responses by route and status (a non-2xx in wrk's summary is explained here).
+    for l in m
+        .lines()
+        .filter(|l| l.starts_with("lucid_indexer_http_requests_total"))
+    {
+        println!("  {l}");
+    }
     ix.terminate();
     // (c) one id with the cache off: every request reads SQLite (the miss path)
     let mut args = indexer_args(&url, &d);
