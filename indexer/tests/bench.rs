@@ -201,7 +201,7 @@ async fn bench_backfill_live_api() {
     for (i, data) in live.iter().enumerate() {
         let t = batch_time(d.genesis_time, slot0, batches + i as u64);
         rpc(&url, "evm_setNextBlockTimestamp", json!([t])).await;
-        send_anchor_batch(&url, d.anchors, data).await; // automine: the block exists on return
+        let tx = send_anchor_batch(&url, d.anchors, data).await; // automine: the block exists on return
         let t0 = Instant::now();
         let b = head(&url).await;
         loop {
@@ -220,6 +220,9 @@ async fn bench_backfill_live_api() {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+        // Its sessions are asked for in the API phase: a reverted batch would make them 404s.
+        let (_, ok) = receipt_gas(&url, tx).await;
+        assert!(ok, "live anchorBatch {i} reverted");
         // spread the block times over the poll phase
         tokio::time::sleep(Duration::from_millis(37 * (i as u64 % 7))).await;
     }
