@@ -165,6 +165,12 @@ fn lower(a: &Address) -> String {
 }
 
 /// A session id: UUID text, or its bytes32 form (16 bytes then 16 zero bytes).
+/// The `{id}` path parameter of the session routes, as the store's session key.
+fn session_id_param(id: Result<Path<String>, PathRejection>) -> ApiResult<String> {
+    id.map_err(ApiError::from)
+        .and_then(|Path(id)| parse_session_id(&id))
+}
+
 fn parse_session_id(s: &str) -> ApiResult<String> {
     if let Ok(u) = uuid::Uuid::parse_str(s)
         && s.len() == 36
@@ -500,10 +506,7 @@ async fn session(
     State(st): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let id = match id
-        .map_err(ApiError::from)
-        .and_then(|Path(id)| parse_session_id(&id))
-    {
+    let id = match session_id_param(id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -620,10 +623,7 @@ async fn session_chunks(
     State(st): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let id = match id
-        .map_err(ApiError::from)
-        .and_then(|Path(id)| parse_session_id(&id))
-    {
+    let id = match session_id_param(id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
@@ -14,7 +13,6 @@ use alloy::sol_types::SolEvent;
 use common::*;
 use lucid_chain::ContractKind;
 use lucid_chain::bindings::ILucidAnchors;
-use lucid_indexer::{ChainConfig, Config};
 use serde_json::{Value, json};
 
 const SID: &str = "0123456789abcdef0123456789abcdef00000000000000000000000000000000";
@@ -65,29 +63,15 @@ async fn every_endpoint_and_schemathesis() {
     let port = free_port();
     let (_dir, store_url) = sqlite_url();
     let store = lucid_store::open(Some(&store_url)).await.unwrap();
-    let cfg = Config {
-        chains: vec![ChainConfig {
-            role: "onsystem",
-            chain_id: 31337,
-            rpc_url: url.clone(),
-            contracts: vec![
-                (anchors, ContractKind::LucidAnchors),
-                (chunks, ContractKind::LucidChunkStore),
-            ],
-            start_block: 0,
-            confirmations: 0,
-        }],
-        listen: SocketAddr::from(([127, 0, 0, 1], port)),
-        poll: Duration::from_millis(100),
-        reorg_window: 64,
-        initial_range: 100,
-        max_range: 1000,
-        max_range_events: 10_000,
-        rpc_timeout: Duration::from_secs(5),
-        progress: false,
-        params: lucid_store::Params::from_lookup(|_| None).unwrap(),
-        api_cache: Default::default(),
-    };
+    let cfg = onsystem_config(
+        &url,
+        vec![
+            (anchors, ContractKind::LucidAnchors),
+            (chunks, ContractKind::LucidChunkStore),
+        ],
+        port,
+        Duration::from_millis(100),
+    );
     let (tx, rx) = tokio::sync::watch::channel(false);
     let run = tokio::spawn(lucid_indexer::run(cfg, store.clone(), rx));
     let base = format!("http://127.0.0.1:{port}");

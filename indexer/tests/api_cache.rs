@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256, FixedBytes};
@@ -18,7 +17,6 @@ use lucid_chain::ContractKind;
 use lucid_chain::bindings::ILucidAnchors;
 use lucid_core::models::{ChainEvent, SessionSubmission};
 use lucid_indexer::cache::CacheConfig;
-use lucid_indexer::{ChainConfig, Config};
 use serde_json::{Value, json};
 
 const SID: &str = "0123456789abcdef0123456789abcdef00000000000000000000000000000000";
@@ -104,31 +102,18 @@ async fn start(max_stale_ms: u64) -> (Anvil, Address, Ix, String, tempfile::Temp
     let (dir, store_url) = sqlite_url();
     let store = lucid_store::open(Some(&store_url)).await.unwrap();
     let port = free_port();
-    let cfg = Config {
-        chains: vec![ChainConfig {
-            role: "onsystem",
-            chain_id: 31337,
-            rpc_url: url.clone(),
-            contracts: vec![
-                (anchors, ContractKind::LucidAnchors),
-                (chunks, ContractKind::LucidChunkStore),
-            ],
-            start_block: 0,
-            confirmations: 0,
-        }],
-        listen: SocketAddr::from(([127, 0, 0, 1], port)),
-        poll: Duration::from_millis(50),
-        reorg_window: 64,
-        initial_range: 100,
-        max_range: 1000,
-        max_range_events: 10_000,
-        rpc_timeout: Duration::from_secs(5),
-        progress: false,
-        params: lucid_store::Params::from_lookup(|_| None).unwrap(),
-        api_cache: CacheConfig {
-            entries: 100,
-            max_stale: Duration::from_millis(max_stale_ms),
-        },
+    let mut cfg = onsystem_config(
+        &url,
+        vec![
+            (anchors, ContractKind::LucidAnchors),
+            (chunks, ContractKind::LucidChunkStore),
+        ],
+        port,
+        Duration::from_millis(50),
+    );
+    cfg.api_cache = CacheConfig {
+        entries: 100,
+        max_stale: Duration::from_millis(max_stale_ms),
     };
     let (stop, rx) = tokio::sync::watch::channel(false);
     let run = tokio::spawn(lucid_indexer::run(cfg, store, rx));

@@ -6,13 +6,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use lucid_chain::ContractKind;
-use lucid_indexer::{ChainConfig, Config};
 use lucid_store::{Fault, Store};
 use serde_json::json;
 
@@ -87,26 +85,13 @@ async fn fault_mid_rollback(store: Arc<dyn Store>) {
         emit(&url, emitter, n).await;
     }
     let port = free_port();
-    let cfg = Config {
-        chains: vec![ChainConfig {
-            role: "onsystem",
-            chain_id: 31337,
-            rpc_url: url.clone(),
-            contracts: vec![(emitter, ContractKind::LucidChunkStore)],
-            start_block: 0,
-            confirmations: 0,
-        }],
-        listen: SocketAddr::from(([127, 0, 0, 1], port)),
-        poll: Duration::from_millis(100),
-        reorg_window: 32,
-        initial_range: 100,
-        max_range: 1000,
-        max_range_events: 10_000,
-        rpc_timeout: Duration::from_secs(5),
-        progress: false,
-        params: lucid_store::Params::from_lookup(|_| None).unwrap(),
-        api_cache: Default::default(),
-    };
+    let mut cfg = onsystem_config(
+        &url,
+        vec![(emitter, ContractKind::LucidChunkStore)],
+        port,
+        Duration::from_millis(100),
+    );
+    cfg.reorg_window = 32;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let run = tokio::spawn(lucid_indexer::run(cfg, store.clone(), rx));
     let wait_cp = |block: u64| {

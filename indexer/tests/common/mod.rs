@@ -525,3 +525,33 @@ while kill -0 "$4" 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done
     }
     Ok(format!("mongodb://127.0.0.1:{port}/?directConnection=true"))
 }
+
+/// An in-process indexer `Config` following one on-system chain from block 0 (no confirmations,
+/// small ranges, default API cache), listening on 127.0.0.1:`port`.
+pub fn onsystem_config(
+    url: &str,
+    contracts: Vec<(Address, ContractKind)>,
+    port: u16,
+    poll: Duration,
+) -> lucid_indexer::Config {
+    lucid_indexer::Config {
+        chains: vec![lucid_indexer::ChainConfig {
+            role: "onsystem",
+            chain_id: 31337,
+            rpc_url: url.to_owned(),
+            contracts,
+            start_block: 0,
+            confirmations: 0,
+        }],
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        poll,
+        reorg_window: 64,
+        initial_range: 100,
+        max_range: 1000,
+        max_range_events: 10_000,
+        rpc_timeout: Duration::from_secs(5),
+        progress: false,
+        params: lucid_store::Params::from_lookup(|_| None).unwrap(),
+        api_cache: Default::default(),
+    }
+}
