@@ -19,17 +19,7 @@ const SID: &str = "0123456789abcdef0123456789abcdef00000000000000000000000000000
 const SID_UUID: &str = "01234567-89ab-cdef-0123-456789abcdef";
 
 async fn get(base: &str, path: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .get(format!("{base}{path}"))
-        .send()
-        .await
-        .unwrap();
-    let code = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (
-        code,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    get_json(&format!("{base}{path}")).await
 }
 
 fn assert_error(code: u16, body: &Value, want: u16, path: &str) {

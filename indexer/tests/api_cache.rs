@@ -31,17 +31,7 @@ struct Ix {
 
 impl Ix {
     async fn get(&self, path: &str) -> (u16, Value) {
-        let r = reqwest::Client::new()
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        let code = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            code,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        get_json(&format!("{}{path}", self.base)).await
     }
 
     async fn chain(&self) -> Value {

@@ -555,3 +555,14 @@ pub fn onsystem_config(
         api_cache: Default::default(),
     }
 }
+
+/// `GET url`: the status and the body as JSON (a string when it is not JSON).
+pub async fn get_json(url: &str) -> (u16, Value) {
+    let r = reqwest::Client::new().get(url).send().await.unwrap();
+    let code = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        code,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
