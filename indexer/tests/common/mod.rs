@@ -556,9 +556,19 @@ pub fn onsystem_config(
     }
 }
 
-/// `GET url`: the status and the body as JSON (a string when it is not JSON).
+/// `GET url`: the status and the body as JSON (a string when it is not JSON). A refused connection
+/// is retried for up to 10 s (an in-process server starts listening inside its spawned task).
 pub async fn get_json(url: &str) -> (u16, Value) {
-    let r = reqwest::Client::new().get(url).send().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let r = loop {
+        match reqwest::Client::new().get(url).send().await {
+            Ok(r) => break r,
+            Err(e) if e.is_connect() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("GET {url}: {e}"),
+        }
+    };
     let code = r.status().as_u16();
     let text = r.text().await.unwrap();
     (
