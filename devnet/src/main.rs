@@ -948,6 +948,7 @@ async fn setup(cli: Cli, procs: Procs) -> Result<Arc<Net>> {
             "--rpc-url",
             url,
             "--broadcast",
+            "--slow",
         ])
         .env("PRIVATE_KEY", DEV_KEYS[0])
         .env("DEPLOY_CHAIN", which)

@@ -32,6 +32,7 @@ fn deploy_payment(url: &str, chain_id: u64) -> Value {
                 "--rpc-url",
                 url,
                 "--broadcast",
+                "--slow",
             ])
             .env("PRIVATE_KEY", DEPLOYER_PK)
             .env("KEEPER_ADDRESS", KEEPER)

@@ -173,6 +173,7 @@ pub fn deploy(anvil: &Anvil, deploy_chain: &str, extra_env: &[(&str, &str)]) -> 
         "--rpc-url",
         &anvil.url(),
         "--broadcast",
+        "--slow",
     ])
     .env("PRIVATE_KEY", DEPLOYER_PK)
     .env("KEEPER_ADDRESS", KEEPER)
