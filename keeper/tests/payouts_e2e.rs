@@ -838,7 +838,6 @@ fn lucid_e2e_forge_create(env: &Env, contract: &str, args: &[&str]) -> String {
                 "--private-key",
                 DEPLOYER_PK,
                 "--broadcast",
-                "--slow",
                 "--constructor-args",
             ])
             .args(args),

@@ -165,7 +165,6 @@ pub fn forge_create(anvil_url: &str, contract: &str, args: &[&str]) -> TronAddre
         "--private-key",
         DEPLOYER_PK,
         "--broadcast",
-        "--slow",
     ]);
     if !args.is_empty() {
         cmd.arg("--constructor-args").args(args);
