@@ -8,15 +8,11 @@ mod common;
 
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::Address;
 use alloy::sol_types::SolEvent;
 use common::*;
 use lucid_chain::ContractKind;
-use lucid_chain::bindings::ILucidAnchors;
 use serde_json::{Value, json};
-
-const SID: &str = "0123456789abcdef0123456789abcdef00000000000000000000000000000000";
-const SID_UUID: &str = "01234567-89ab-cdef-0123-456789abcdef";
 
 async fn get(base: &str, path: &str) -> (u16, Value) {
     get_json(&format!("{base}{path}")).await
@@ -37,15 +33,7 @@ async fn every_endpoint_and_schemathesis() {
     let anchors = deploy_emitter(&url).await;
     let chunks = deploy_emitter(&url).await;
     let owner = Address::repeat_byte(0x70);
-    let reg = ILucidAnchors::SessionRegistered {
-        sessionId: SID.parse::<B256>().unwrap(),
-        owner,
-        slot: 7,
-        manifestHash: B256::repeat_byte(0xAA),
-        merkleRoot: B256::repeat_byte(0xBB),
-        startedAt: 1_704_067_200,
-        chunkCount: 2,
-    };
+    let reg = sample_registration();
     emit_log(&url, anchors, &reg.encode_log_data()).await;
     for n in 0..5 {
         emit(&url, chunks, n).await;

@@ -14,13 +14,9 @@ use alloy::primitives::{Address, B256, FixedBytes};
 use alloy::sol_types::SolEvent;
 use common::*;
 use lucid_chain::ContractKind;
-use lucid_chain::bindings::ILucidAnchors;
 use lucid_core::models::{ChainEvent, SessionSubmission};
 use lucid_indexer::cache::CacheConfig;
 use serde_json::{Value, json};
-
-const SID: &str = "0123456789abcdef0123456789abcdef00000000000000000000000000000000";
-const SID_UUID: &str = "01234567-89ab-cdef-0123-456789abcdef";
 
 /// The indexer in-process (its `run`, with `--api-cache-max-stale-ms` = `max_stale_ms`).
 struct Ix {
@@ -121,15 +117,7 @@ async fn a_reorg_drops_the_cached_anchoring_at_once() {
     // A staleness bound of 60 s: only the follower's own rollback can make the cache let go.
     let (anvil, anchors, ix, _store, _dir) = start(60_000).await;
     let url = anvil.url();
-    let reg = ILucidAnchors::SessionRegistered {
-        sessionId: SID.parse::<B256>().unwrap(),
-        owner: Address::repeat_byte(0x70),
-        slot: 7,
-        manifestHash: B256::repeat_byte(0xAA),
-        merkleRoot: B256::repeat_byte(0xBB),
-        startedAt: 1_704_067_200,
-        chunkCount: 2,
-    };
+    let reg = sample_registration();
     emit_log(&url, anchors, &reg.encode_log_data()).await;
     ix.wait_checkpoint(head(&url).await).await;
     let path = format!("/v1/sessions/{SID_UUID}");

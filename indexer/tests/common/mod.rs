@@ -576,3 +576,20 @@ pub async fn get_json(url: &str) -> (u16, Value) {
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
 }
+
+/// The session the API tests register: its bytes32 id and its UUID form.
+pub const SID: &str = "0123456789abcdef0123456789abcdef00000000000000000000000000000000";
+pub const SID_UUID: &str = "01234567-89ab-cdef-0123-456789abcdef";
+
+/// `SessionRegistered` of [`SID`] (owner 0x70…70, slot 7, two chunks).
+pub fn sample_registration() -> lucid_chain::bindings::ILucidAnchors::SessionRegistered {
+    lucid_chain::bindings::ILucidAnchors::SessionRegistered {
+        sessionId: SID.parse::<B256>().unwrap(),
+        owner: Address::repeat_byte(0x70),
+        slot: 7,
+        manifestHash: B256::repeat_byte(0xAA),
+        merkleRoot: B256::repeat_byte(0xBB),
+        startedAt: 1_704_067_200,
+        chunkCount: 2,
+    }
+}
