@@ -60,6 +60,7 @@ bench:
     cargo bench --workspace
 
 # Indexer benchmark (release): real anchorBatch events on anvil (LUCID_BENCH_EVENTS, default 100000), backfill
+# (LUCID_BENCH_BACKFILL_RUNS times, default 3, median reported)
 # events/s into SQLite (RPC vs store) and into the SecantusDB test server (LUCID_BENCH_MONGO_EVENTS, default
 # 5000), live latency, and wrk load on GET /v1/sessions/{id} (LUCID_BENCH_WRK_SECS, default 10; wrk is
 # installed with apt-get when missing). Figures: docs/benchmarks.md.

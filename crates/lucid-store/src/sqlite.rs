@@ -20,6 +20,9 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Row, Sqlite, SqliteConnection, TypeInf
 
 use crate::*;
 
+mod binds;
+use binds::{Bind, to_binds};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Int,
@@ -303,42 +306,6 @@ impl Table {
     }
 }
 
-/// One bound value.
-enum Bind {
-    Null,
-    Int(i64),
-    Text(String),
-}
-
-fn doc_id(v: &Value) -> String {
-    match v.get("_id") {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => "?".to_owned(),
-    }
-}
-
-fn to_binds<T: Serialize>(t: &Table, item: &T, out: &mut Vec<Bind>) -> Result<()> {
-    let v = serde_json::to_value(item).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let id = doc_id(&v);
-    for (col, kind) in t.cols {
-        let f = v.get(*col).unwrap_or(&Value::Null);
-        let b = match (kind, f) {
-            (_, Value::Null) => Bind::Null,
-            (Json, f) => Bind::Text(f.to_string()),
-            (Bool, Value::Bool(b)) => Bind::Int(i64::from(*b)),
-            (_, Value::Number(n)) => match n.as_i64() {
-                Some(i) => Bind::Int(i),
-                None => return Err(out_of_range(t.name, &id, col)),
-            },
-            (_, Value::String(s)) => Bind::Text(s.clone()),
-            (_, other) => Bind::Text(other.to_string()),
-        };
-        out.push(b);
-    }
-    Ok(())
-}
-
 fn malformed(t: &str, id: &str, reason: impl ToString) -> StoreError {
     StoreError::Malformed {
         collection: t.to_owned(),
@@ -428,16 +395,12 @@ async fn insert_rows<T: Serialize>(
 ) -> Result<u64> {
     let mut affected = 0;
     for batch in items.chunks(ROWS_PER_STMT) {
-        let mut binds = Vec::with_capacity(batch.len() * t.cols.len());
-        for item in batch {
-            to_binds(t, item, &mut binds)?;
-        }
-        let inserted = run_insert(conn, t, OnConflict::Ignore, batch.len(), &binds).await?;
+        let inserted = run_insert(conn, t, OnConflict::Ignore, batch).await?;
         match on {
             OnConflict::Ignore => affected += inserted,
             OnConflict::Replace => {
                 if inserted < batch.len() as u64 {
-                    run_insert(conn, t, OnConflict::Replace, batch.len(), &binds).await?;
+                    run_insert(conn, t, OnConflict::Replace, batch).await?;
                 }
                 affected += batch.len() as u64;
             }
@@ -446,19 +409,24 @@ async fn insert_rows<T: Serialize>(
     Ok(affected)
 }
 
-async fn run_insert(
+/// One multi-row INSERT of `items` (at most [`ROWS_PER_STMT`]); the bound values are built here
+/// and moved into the statement.
+async fn run_insert<T: Serialize>(
     conn: &mut SqliteConnection,
     t: &Table,
     on: OnConflict,
-    rows: usize,
-    binds: &[Bind],
+    items: &[T],
 ) -> Result<u64> {
-    let mut q = sqlx::query(AssertSqlSafe(t.insert_sql(rows, on)));
+    let mut binds = Vec::with_capacity(items.len() * t.cols.len());
+    for item in items {
+        to_binds(t, item, &mut binds)?;
+    }
+    let mut q = sqlx::query(AssertSqlSafe(t.insert_sql(items.len(), on)));
     for b in binds {
         q = match b {
             Bind::Null => q.bind(None::<i64>),
-            Bind::Int(i) => q.bind(*i),
-            Bind::Text(s) => q.bind(s.clone()),
+            Bind::Int(i) => q.bind(i),
+            Bind::Text(s) => q.bind(s),
         };
     }
     Ok(q.execute(&mut *conn)
@@ -475,6 +443,8 @@ pub struct SqliteStore {
     /// How to open the [`Store::data_version`] probe connection (`None` in memory).
     probe_opts: Option<SqliteConnectOptions>,
     probe: tokio::sync::Mutex<Probe>,
+    /// Wakes the background checkpointer after a bulk commit (`None` in memory).
+    checkpoints: Option<tokio::sync::watch::Sender<u64>>,
 }
 
 /// The connection reading `PRAGMA data_version` (outside the pool: it never writes, so every
@@ -557,6 +527,7 @@ impl SqliteStore {
                 fault: Mutex::new(None),
                 probe_opts: None,
                 probe: Default::default(),
+                checkpoints: None,
             });
         }
         let opts = SqliteConnectOptions::from_str("sqlite:")?
@@ -573,21 +544,27 @@ impl SqliteStore {
             // of 10,000 events dirties more index pages than that, which were then spilled to the
             // WAL mid-transaction and read back (≈ 20 % faster range writes; docs/benchmarks.md).
             .pragma("cache_size", "-65536")
-            // Checkpoint the WAL into the database every ~40 MiB of WAL (10,000 pages; default
-            // 1,000): index pages rewritten by consecutive range writes are copied back once, not
-            // after every range (≈ 15 % faster backfill writes).
-            .pragma("wal_autocheckpoint", "10000")
+            // WAL checkpoints run on the checkpointer's connection (see `checkpointer`), not in
+            // the writer's commit. SQLite's own automatic checkpoint stays as a backstop at
+            // ~400 MiB of WAL (100,000 pages; default 1,000), so the WAL stays bounded even if
+            // the checkpointer never finds a moment where the WAL can restart; the file is
+            // truncated to 64 MiB when it restarts.
+            .pragma("wal_autocheckpoint", "100000")
+            .pragma("journal_size_limit", "67108864")
             .foreign_keys(false);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.clone())
             .await?;
         migrate_exclusively(&pool).await?;
+        let (checkpoints, wake) = tokio::sync::watch::channel(0);
+        tokio::spawn(checkpointer(opts.clone(), wake));
         Ok(SqliteStore {
             pool,
             fault: Mutex::new(None),
             probe_opts: Some(opts),
             probe: Default::default(),
+            checkpoints: Some(checkpoints),
         })
     }
 
@@ -643,8 +620,67 @@ impl SqliteStore {
         }
     }
 
+    /// Commits `tx`, which wrote about `rows` rows, and tells the checkpointer.
+    async fn commit(&self, tx: sqlx::Transaction<'static, Sqlite>, rows: usize) -> Result<()> {
+        tx.commit().await?;
+        if let Some(c) = &self.checkpoints {
+            c.send_modify(|n| *n = n.wrapping_add(rows as u64));
+        }
+        Ok(())
+    }
+
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Rows committed since the last checkpoint after which the checkpointer runs while writes go on
+/// (two backfill ranges of 10,000 events).
+const CHECKPOINT_ROWS: u64 = 20_000;
+/// Quiet time after a commit after which the checkpointer runs.
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(200);
+
+/// Copies committed WAL frames into the database file (`PRAGMA wal_checkpoint(PASSIVE)`) on a
+/// connection of its own, so the writer does not. SQLite's automatic checkpoint runs inside the
+/// commit that crosses `wal_autocheckpoint` and fsyncs the WAL and the database there: during a
+/// backfill that was ≈ 30 % of the writer's time (docs/benchmarks.md, session 5). A passive
+/// checkpoint blocks neither readers nor the writer. It runs after [`CHECKPOINT_ROWS`] rows
+/// committed by this store, or [`CHECKPOINT_IDLE`] after the last commit; the automatic checkpoint
+/// (now at 100,000 pages) is the backstop and then finds little left to copy. Ends when the store
+/// is dropped.
+async fn checkpointer(opts: SqliteConnectOptions, mut wake: tokio::sync::watch::Receiver<u64>) {
+    let mut conn: Option<SqliteConnection> = None;
+    let mut done = *wake.borrow_and_update();
+    while wake.changed().await.is_ok() {
+        loop {
+            let now = *wake.borrow_and_update();
+            if now.wrapping_sub(done) >= CHECKPOINT_ROWS {
+                break;
+            }
+            match tokio::time::timeout(CHECKPOINT_IDLE, wake.changed()).await {
+                Err(_) => break,
+                Ok(Err(_)) => return,
+                Ok(Ok(())) => {}
+            }
+        }
+        done = *wake.borrow_and_update();
+        let c = match &mut conn {
+            Some(c) => c,
+            none => match opts.connect().await {
+                Ok(c) => none.insert(c),
+                Err(e) => {
+                    tracing::debug!(error = %e, "SQLite checkpointer: cannot connect");
+                    continue;
+                }
+            },
+        };
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_all(&mut *c)
+            .await
+        {
+            tracing::debug!(error = %e, "SQLite checkpointer: checkpoint failed");
+            conn = None;
+        }
     }
 }
 
@@ -881,7 +917,7 @@ impl Store for SqliteStore {
             return Err(StoreError::Injected(Fault::BeforeCheckpoint));
         }
         set_checkpoint(&mut tx, &range.checkpoint).await?;
-        tx.commit().await?;
+        self.commit(tx, range.events.len()).await?;
         Ok(())
     }
 
@@ -891,7 +927,7 @@ impl Store for SqliteStore {
         }
         let mut tx = self.begin().await?;
         apply_events(&mut tx, events, &BTreeMap::new()).await?;
-        tx.commit().await?;
+        self.commit(tx, events.len()).await?;
         Ok(())
     }
 
@@ -948,14 +984,14 @@ impl Store for SqliteStore {
                     .await?;
             }
         }
-        tx.commit().await?;
+        self.commit(tx, rep.events_deleted as usize).await?;
         Ok(rep)
     }
 
     async fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()> {
         let mut tx = self.begin().await?;
         set_checkpoint(&mut tx, checkpoint).await?;
-        tx.commit().await?;
+        self.commit(tx, 1).await?;
         Ok(())
     }
 
@@ -1055,7 +1091,7 @@ impl Store for SqliteStore {
         };
         let docs: Vec<ChunkDoc> = s.chunks.iter().map(|c| ChunkDoc::of(&s.id, c)).collect();
         insert_rows(&mut tx, &CHUNKS, &docs, OnConflict::Ignore).await?;
-        tx.commit().await?;
+        self.commit(tx, 1).await?;
         Ok(out)
     }
 
@@ -1139,7 +1175,7 @@ impl Store for SqliteStore {
         }
         let mut tx = self.begin().await?;
         let inserted = insert_rows(&mut tx, &TASK_PROOFS, proofs, OnConflict::Ignore).await?;
-        tx.commit().await?;
+        self.commit(tx, proofs.len()).await?;
         Ok(InsertOutcome {
             inserted,
             duplicates: proofs.len() as u64 - inserted,
@@ -1167,7 +1203,7 @@ impl Store for SqliteStore {
             (0..proofs.len()).partition(|&i| present.contains(&hex_of(&proofs[i].id)));
         let fresh: Vec<TaskProof> = fresh.into_iter().map(|i| proofs[i].clone()).collect();
         insert_rows(&mut tx, &TASK_PROOFS, &fresh, OnConflict::Ignore).await?;
-        tx.commit().await?;
+        self.commit(tx, fresh.len()).await?;
         Ok(dups)
     }
 
@@ -1236,7 +1272,7 @@ impl Store for SqliteStore {
         })?;
         let rows: Vec<WorkTally> = stored.rows.iter().map(WorkTally::from_row).collect();
         insert_rows(&mut tx, &WORK_TALLY, &rows, OnConflict::Ignore).await?;
-        tx.commit().await?;
+        self.commit(tx, rows.len()).await?;
         Ok(EpochInsert {
             epoch: stored,
             inserted,
@@ -1290,7 +1326,7 @@ impl Store for SqliteStore {
         out.inserted = insert_rows(&mut tx, &LEADER_SCHEDULE, &fresh, OnConflict::Ignore).await?;
         // the same slot twice in the input: the first one is stored, the rest compare against it
         out.identical += fresh.len() as u64 - out.inserted;
-        tx.commit().await?;
+        self.commit(tx, fresh.len()).await?;
         Ok(out)
     }
 
@@ -1380,7 +1416,7 @@ impl Store for SqliteStore {
             OnConflict::Replace,
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx, 1).await?;
         Ok(())
     }
 
@@ -1453,7 +1489,7 @@ impl Store for SqliteStore {
             .bind(hex_of(id))
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx, 1).await?;
         let mut p = cur;
         p.status = PayoutStatus::Submitted;
         p.txid = Some(*txid);
@@ -1521,7 +1557,7 @@ impl Store for SqliteStore {
                 ));
             }
         };
-        tx.commit().await?;
+        self.commit(tx, 1).await?;
         Ok(out)
     }
 
