@@ -131,6 +131,58 @@ impl SerializeStruct for &mut Row<'_> {
     }
 }
 
+/// The methods of a value that is not a scalar (both serializers refuse them: [`Error::Nested`]).
+macro_rules! not_a_scalar {
+    ($ok:ty) => {
+        fn serialize_bytes(self, _: &[u8]) -> R<$ok> {
+            Err(Error::Nested)
+        }
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> R<$ok> {
+            Err(Error::Nested)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> R<Self::SerializeSeq> {
+            Err(Error::Nested)
+        }
+        fn serialize_tuple(self, _: usize) -> R<Self::SerializeTuple> {
+            Err(Error::Nested)
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> R<Self::SerializeTupleStruct> {
+            Err(Error::Nested)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> R<Self::SerializeTupleVariant> {
+            Err(Error::Nested)
+        }
+        fn serialize_map(self, _: Option<usize>) -> R<Self::SerializeMap> {
+            Err(Error::Nested)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> R<Self::SerializeStructVariant> {
+            Err(Error::Nested)
+        }
+    };
+}
+
 /// Only a struct is a row.
 impl<'a, 'b> ser::Serializer for &'a mut Row<'b> {
     type Ok = ();
@@ -142,6 +194,8 @@ impl<'a, 'b> ser::Serializer for &'a mut Row<'b> {
     type SerializeMap = Impossible<(), Error>;
     type SerializeStruct = Self;
     type SerializeStructVariant = Impossible<(), Error>;
+
+    not_a_scalar!(());
 
     fn serialize_struct(self, _: &'static str, _: usize) -> R<Self> {
         Ok(self)
@@ -185,9 +239,6 @@ impl<'a, 'b> ser::Serializer for &'a mut Row<'b> {
     fn serialize_str(self, _: &str) -> R<()> {
         Err(Error::Nested)
     }
-    fn serialize_bytes(self, _: &[u8]) -> R<()> {
-        Err(Error::Nested)
-    }
     fn serialize_none(self) -> R<()> {
         Err(Error::Nested)
     }
@@ -205,45 +256,6 @@ impl<'a, 'b> ser::Serializer for &'a mut Row<'b> {
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, v: &T) -> R<()> {
         v.serialize(self)
-    }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> R<Self::SerializeSeq> {
-        Err(Error::Nested)
-    }
-    fn serialize_tuple(self, _: usize) -> R<Self::SerializeTuple> {
-        Err(Error::Nested)
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> R<Self::SerializeTupleStruct> {
-        Err(Error::Nested)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> R<Self::SerializeTupleVariant> {
-        Err(Error::Nested)
-    }
-    fn serialize_map(self, _: Option<usize>) -> R<Self::SerializeMap> {
-        Err(Error::Nested)
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> R<Self::SerializeStructVariant> {
-        Err(Error::Nested)
     }
 }
 
@@ -267,6 +279,8 @@ impl ser::Serializer for Scalar {
     type SerializeMap = Impossible<Bind, Error>;
     type SerializeStruct = Impossible<Bind, Error>;
     type SerializeStructVariant = Impossible<Bind, Error>;
+
+    not_a_scalar!(Bind);
 
     fn serialize_bool(self, v: bool) -> R<Bind> {
         Ok(if self.bool_col {
@@ -322,9 +336,6 @@ impl ser::Serializer for Scalar {
     fn serialize_str(self, v: &str) -> R<Bind> {
         Ok(Bind::Text(v.to_owned()))
     }
-    fn serialize_bytes(self, _: &[u8]) -> R<Bind> {
-        Err(Error::Nested)
-    }
     fn serialize_none(self) -> R<Bind> {
         Ok(Bind::Null)
     }
@@ -343,46 +354,7 @@ impl ser::Serializer for Scalar {
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, v: &T) -> R<Bind> {
         v.serialize(self)
     }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> R<Bind> {
-        Err(Error::Nested)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> R<Self::SerializeSeq> {
-        Err(Error::Nested)
-    }
-    fn serialize_tuple(self, _: usize) -> R<Self::SerializeTuple> {
-        Err(Error::Nested)
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> R<Self::SerializeTupleStruct> {
-        Err(Error::Nested)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> R<Self::SerializeTupleVariant> {
-        Err(Error::Nested)
-    }
-    fn serialize_map(self, _: Option<usize>) -> R<Self::SerializeMap> {
-        Err(Error::Nested)
-    }
     fn serialize_struct(self, _: &'static str, _: usize) -> R<Self::SerializeStruct> {
-        Err(Error::Nested)
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> R<Self::SerializeStructVariant> {
         Err(Error::Nested)
     }
 }
