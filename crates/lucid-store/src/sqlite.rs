@@ -552,11 +552,29 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "100000")
             .pragma("journal_size_limit", "67108864")
             .foreign_keys(false);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts.clone())
-            .await?;
-        migrate_exclusively(&pool).await?;
+        // Opening while another process opens, migrates or checkpoints the same file can meet
+        // SQLITE_BUSY where SQLite calls no busy handler (setting the journal mode, WAL
+        // recovery): retried for up to ~10 s.
+        let mut attempt = 0;
+        let pool = loop {
+            let opened = async {
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(opts.clone())
+                    .await?;
+                migrate_exclusively(&pool).await?;
+                Ok::<_, StoreError>(pool)
+            }
+            .await;
+            match opened {
+                Err(e) if attempt < OPEN_RETRIES && is_busy(&e) => {
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %e, "SQLite open: database busy, retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => break other?,
+            }
+        };
         let (checkpoints, wake) = tokio::sync::watch::channel(0);
         tokio::spawn(checkpointer(opts.clone(), wake));
         Ok(SqliteStore {
@@ -634,11 +652,29 @@ impl SqliteStore {
     }
 }
 
+/// Attempts at opening a file that another connection holds locked (100 ms apart).
+const OPEN_RETRIES: u32 = 100;
+
+/// SQLITE_BUSY (5) or SQLITE_LOCKED (6), including their extended codes.
+fn is_busy(e: &StoreError) -> bool {
+    let db = match e {
+        StoreError::Sqlite(sqlx::Error::Database(db)) => db,
+        StoreError::Migrate(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(db))) => db,
+        _ => return false,
+    };
+    db.code()
+        .and_then(|c| c.parse::<i64>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
 /// Rows committed since the last checkpoint after which the checkpointer runs while writes go on
 /// (two backfill ranges of 10,000 events).
 const CHECKPOINT_ROWS: u64 = 20_000;
 /// Quiet time after a commit after which the checkpointer runs.
 const CHECKPOINT_IDLE: Duration = Duration::from_millis(200);
+/// Attempts, and the pause between them, to copy the whole WAL when readers held it back.
+const CHECKPOINT_RETRIES: usize = 20;
+const CHECKPOINT_RETRY: Duration = Duration::from_millis(50);
 
 /// Copies committed WAL frames into the database file (`PRAGMA wal_checkpoint(PASSIVE)`) on a
 /// connection of its own, so the writer does not. SQLite's automatic checkpoint runs inside the
@@ -674,12 +710,31 @@ async fn checkpointer(opts: SqliteConnectOptions, mut wake: tokio::sync::watch::
                 }
             },
         };
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_all(&mut *c)
-            .await
-        {
-            tracing::debug!(error = %e, "SQLite checkpointer: checkpoint failed");
-            conn = None;
+        // A reader on an older snapshot stops a passive checkpoint short of the WAL's end; until
+        // every frame is copied, each read searches the WAL's index. Try again shortly, while no
+        // new commit arrives (that one starts the next round).
+        for _ in 0..CHECKPOINT_RETRIES {
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_all(&mut *c)
+                .await
+            {
+                Ok(r)
+                    if r.first()
+                        .is_some_and(|&(busy, log, copied)| busy == 0 && log == copied) =>
+                {
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(error = %e, "SQLite checkpointer: checkpoint failed");
+                    conn = None;
+                    break;
+                }
+            }
+            tokio::time::sleep(CHECKPOINT_RETRY).await;
+            if wake.has_changed().unwrap_or(true) {
+                break;
+            }
         }
     }
 }
