@@ -28,13 +28,26 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("shutdown requested: finishing the range being written");
         let _ = tx.send(true);
     });
-    let cfg = lucid_indexer::config::resolve(&args).await?;
+    // Start-up waits up to a minute for an RPC node and retries a locked store: a signal meanwhile
+    // ends the process at once (nothing is being written yet).
+    let mut stop = rx.clone();
+    let start = async {
+        let cfg = lucid_indexer::config::resolve(&args).await?;
+        let store = lucid_store::open(Some(&args.store))
+            .await
+            .with_context(|| format!("opening the store {}", redact(&args.store)))?;
+        anyhow::Ok((cfg, store))
+    };
+    let (cfg, store) = tokio::select! {
+        r = start => r?,
+        _ = stop.wait_for(|s| *s) => {
+            tracing::info!("stopped during start-up");
+            return Ok(());
+        }
+    };
     for c in &cfg.chains {
         tracing::info!(role = c.role, chain_id = c.chain_id, rpc = %c.rpc_url, start_block = c.start_block, confirmations = c.confirmations, contracts = c.contracts.len(), "following");
     }
-    let store = lucid_store::open(Some(&args.store))
-        .await
-        .with_context(|| format!("opening the store {}", redact(&args.store)))?;
     lucid_indexer::run(cfg, store, rx).await?;
     tracing::info!("stopped");
     Ok(())

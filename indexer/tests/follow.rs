@@ -407,3 +407,31 @@ async fn a_reorg_on_one_chain_leaves_the_other_exact() {
     }
     assert!(ix.terminate().success());
 }
+
+/// A signal during start-up (the RPC node not answering yet, which the indexer waits up to a
+/// minute for) ends the process at once with status 0; it used to be noticed only after that wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_waiting_for_the_rpc_exits_at_once() {
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let (_dir, store_url) = sqlite_url();
+    let mut ix = Indexer::onsystem(
+        &closed,
+        alloy::primitives::Address::repeat_byte(0x11),
+        &store_url,
+        &[],
+    );
+    let deadline = std::time::Instant::now() + MIN;
+    while !ix.log_text().contains("RPC not answering yet") {
+        assert!(std::time::Instant::now() < deadline, "{}", ix.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let t0 = std::time::Instant::now();
+    let st = ix.terminate();
+    assert!(st.success(), "exit {st}: {}", ix.log_text());
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "SIGTERM took {:?}",
+        t0.elapsed()
+    );
+    assert!(ix.log_text().contains("stopped during start-up"));
+}
