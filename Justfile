@@ -62,13 +62,15 @@ bench:
 # Indexer benchmark (release): real anchorBatch events on anvil (LUCID_BENCH_EVENTS, default 100000), backfill
 # (LUCID_BENCH_BACKFILL_RUNS times, default 3, median reported)
 # events/s into SQLite (RPC vs store) and into the SecantusDB test server (LUCID_BENCH_MONGO_EVENTS, default
-# 5000), live latency, and wrk load on GET /v1/sessions/{id} (LUCID_BENCH_WRK_SECS, default 10; wrk is
-# installed with apt-get when missing). Figures: docs/benchmarks.md.
+# 5000), live latency, and load on GET /v1/sessions/{id} (LUCID_BENCH_WRK_SECS, default 10 s per run): wrk
+# at saturation (installed with apt-get when missing) and oha at a fixed 20,000 req/s (oha 1.16.0 is built
+# into target/tools on first use, a few minutes). Figures: docs/benchmarks.md.
 bench-indexer:
     command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
+    command -v oha >/dev/null || test -x target/tools/bin/oha || cargo install oha --locked --version 1.16.0 --root target/tools
     forge build
     uptime
-    cargo test -p lucid-indexer --release --test bench -- --ignored --nocapture
+    PATH="$PATH:{{justfile_directory()}}/target/tools/bin" cargo test -p lucid-indexer --release --test bench -- --ignored --nocapture
     uptime
 
 # Keeper daemon benchmark (release): POST /v1/proofs intake (proofs from `lucid-keeper simulate`,

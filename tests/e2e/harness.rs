@@ -91,6 +91,13 @@ pub fn anvil_cache_dir(port: u16) -> std::path::PathBuf {
 
 impl Anvil {
     pub fn start(chain_id: u64) -> Self {
+        Self::start_with(chain_id, &[])
+    }
+
+    /// [`Anvil::start`] with more anvil flags, e.g. `--prune-history` for a benchmark's thousand
+    /// blocks of large states: without it anvil serializes every state it evicts from memory to
+    /// `--cache-path` (gigabytes, written back by the kernel for minutes while figures are taken).
+    pub fn start_with(chain_id: u64, extra: &[&str]) -> Self {
         let port = free_port();
         let cache = anvil_cache_dir(port);
         let child = tool("anvil")
@@ -103,6 +110,7 @@ impl Anvil {
                 "--cache-path",
             ])
             .arg(&cache)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

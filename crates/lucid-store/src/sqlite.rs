@@ -547,10 +547,14 @@ impl SqliteStore {
             // WAL checkpoints run on the checkpointer's connection (see `checkpointer`), not in
             // the writer's commit. SQLite's own automatic checkpoint stays as a backstop at
             // ~400 MiB of WAL (100,000 pages; default 1,000), so the WAL stays bounded even if
-            // the checkpointer never finds a moment where the WAL can restart; the file is
-            // truncated to 64 MiB when it restarts.
+            // the checkpointer never finds a moment where the WAL can restart.
             .pragma("wal_autocheckpoint", "100000")
-            .pragma("journal_size_limit", "67108864")
+            // No connection truncates the WAL file when the WAL restarts: with a limit, the
+            // first commit after a complete checkpoint shrinks the file inside the writer's
+            // commit (384 ms for a 415 MB WAL here, the disk is mounted with `discard`: the first
+            // live block after a backfill took 320–470 ms to store). The checkpointer truncates
+            // it instead, once the store is quiet (see `checkpointer`).
+            .pragma("journal_size_limit", "-1")
             .foreign_keys(false);
         // Opening while another process opens, migrates or checkpoints the same file can meet
         // SQLITE_BUSY where SQLite calls no busy handler (setting the journal mode, WAL
@@ -675,6 +679,13 @@ const CHECKPOINT_IDLE: Duration = Duration::from_millis(200);
 /// Attempts, and the pause between them, to copy the whole WAL when readers held it back.
 const CHECKPOINT_RETRIES: usize = 20;
 const CHECKPOINT_RETRY: Duration = Duration::from_millis(50);
+/// A WAL file larger than this is truncated by the checkpointer once the store is quiet.
+pub const WAL_KEEP_BYTES: u64 = 64 << 20;
+/// Quiet time (no commit by this store) before the checkpointer truncates a large WAL file.
+const TRUNCATE_QUIET: Duration = Duration::from_secs(1);
+/// How long the truncating checkpoint waits for another process's writer or readers before it
+/// gives up until the next quiet moment (it holds the write lock while it waits).
+const TRUNCATE_BUSY: Duration = Duration::from_millis(100);
 
 /// Copies committed WAL frames into the database file (`PRAGMA wal_checkpoint(PASSIVE)`) on a
 /// connection of its own, so the writer does not. SQLite's automatic checkpoint runs inside the
@@ -682,9 +693,21 @@ const CHECKPOINT_RETRY: Duration = Duration::from_millis(50);
 /// backfill that was ≈ 30 % of the writer's time (docs/benchmarks.md, session 5). A passive
 /// checkpoint blocks neither readers nor the writer. It runs after [`CHECKPOINT_ROWS`] rows
 /// committed by this store, or [`CHECKPOINT_IDLE`] after the last commit; the automatic checkpoint
-/// (now at 100,000 pages) is the backstop and then finds little left to copy. Ends when the store
-/// is dropped.
+/// (now at 100,000 pages) is the backstop and then finds little left to copy.
+///
+/// The WAL file keeps its largest size when the WAL restarts (no `journal_size_limit`: truncating
+/// is slow and would happen in the writer's commit). After a complete checkpoint, when the file is
+/// over [`WAL_KEEP_BYTES`] and the store has committed nothing for [`TRUNCATE_QUIET`], the
+/// checkpointer runs `PRAGMA wal_checkpoint(TRUNCATE)`, waiting at most [`TRUNCATE_BUSY`] for
+/// other connections (a busy store is left for the next quiet moment). Ends when the store is
+/// dropped.
 async fn checkpointer(opts: SqliteConnectOptions, mut wake: tokio::sync::watch::Receiver<u64>) {
+    let wal = {
+        let mut p = opts.get_filename().as_os_str().to_owned();
+        p.push("-wal");
+        std::path::PathBuf::from(p)
+    };
+    let opts = opts.busy_timeout(TRUNCATE_BUSY);
     let mut conn: Option<SqliteConnection> = None;
     let mut done = *wake.borrow_and_update();
     while wake.changed().await.is_ok() {
@@ -713,18 +736,14 @@ async fn checkpointer(opts: SqliteConnectOptions, mut wake: tokio::sync::watch::
         // A reader on an older snapshot stops a passive checkpoint short of the WAL's end; until
         // every frame is copied, each read searches the WAL's index. Try again shortly, while no
         // new commit arrives (that one starts the next round).
+        let mut complete = false;
         for _ in 0..CHECKPOINT_RETRIES {
-            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_all(&mut *c)
-                .await
-            {
-                Ok(r)
-                    if r.first()
-                        .is_some_and(|&(busy, log, copied)| busy == 0 && log == copied) =>
-                {
+            match checkpoint(c, false).await {
+                Ok(true) => {
+                    complete = true;
                     break;
                 }
-                Ok(_) => {}
+                Ok(false) => {}
                 Err(e) => {
                     tracing::debug!(error = %e, "SQLite checkpointer: checkpoint failed");
                     conn = None;
@@ -736,7 +755,37 @@ async fn checkpointer(opts: SqliteConnectOptions, mut wake: tokio::sync::watch::
                 break;
             }
         }
+        let large = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_KEEP_BYTES);
+        if let (true, true, Some(c)) = (complete, large, &mut conn) {
+            // A clone sees the same commits without consuming them for the loop above.
+            let mut probe = wake.clone();
+            if tokio::time::timeout(TRUNCATE_QUIET, probe.changed())
+                .await
+                .is_err()
+            {
+                match checkpoint(c, true).await {
+                    Ok(done) => tracing::debug!(done, "SQLite checkpointer: WAL truncated"),
+                    // busy: another connection was writing or reading; next quiet moment
+                    Err(e) => tracing::debug!(error = %e, "SQLite checkpointer: no truncation"),
+                }
+            }
+        }
     }
+}
+
+/// `PRAGMA wal_checkpoint(PASSIVE)`, or `(TRUNCATE)`; whether every WAL frame is now in the
+/// database file.
+async fn checkpoint(c: &mut SqliteConnection, truncate: bool) -> Result<bool> {
+    let sql = if truncate {
+        "PRAGMA wal_checkpoint(TRUNCATE)"
+    } else {
+        "PRAGMA wal_checkpoint(PASSIVE)"
+    };
+    let r = sqlx::query_as::<_, (i64, i64, i64)>(sql)
+        .fetch_all(&mut *c)
+        .await?;
+    Ok(r.first()
+        .is_some_and(|&(busy, log, copied)| busy == 0 && log == copied))
 }
 
 /// Runs the migrations holding the database's write lock: several processes opening the same new
