@@ -40,6 +40,23 @@ fn range(first_block: u64, n: u64) -> BlockRange {
     )
 }
 
+/// Waits up to 30 s for the size of `file` (0 when absent) to satisfy `ok`.
+async fn wait_for_size(
+    file: &std::path::Path,
+    ok: impl Fn(u64) -> bool,
+    failure: impl Fn(u64) -> String,
+) {
+    let t = Instant::now();
+    loop {
+        let now = std::fs::metadata(file).map_or(0, |m| m.len());
+        if ok(now) {
+            return;
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "{}", failure(now));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn committed_frames_reach_the_database_file_without_the_writer_checkpointing() {
     let dir = tempfile::tempdir().unwrap();
@@ -55,18 +72,12 @@ async fn committed_frames_reach_the_database_file_without_the_writer_checkpointi
         std::fs::metadata(&wal).unwrap().len() > 3 << 20,
         "the commit went to the WAL"
     );
-    let t = Instant::now();
-    loop {
-        let now = std::fs::metadata(&db).unwrap().len();
-        if now > before + (3 << 20) {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "the database file did not grow ({before} → {now} bytes): no checkpoint ran"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_size(
+        &db,
+        |now| now > before + (3 << 20),
+        |now| format!("the database file did not grow ({before} → {now} bytes): no checkpoint ran"),
+    )
+    .await;
     // the data is all there, read through the pool
     assert_eq!(store.count_events(Some(1)).await.unwrap(), 3_000);
 }
@@ -109,17 +120,11 @@ async fn a_large_wal_is_truncated_by_the_checkpointer_not_by_a_commit() {
         "the commit truncated the WAL file ({big} → {after} bytes)"
     );
     // Quiet now: the checkpointer truncates it.
-    let t = Instant::now();
-    loop {
-        let now = std::fs::metadata(&wal).map_or(0, |m| m.len());
-        if now <= WAL_KEEP_BYTES {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the WAL file is still {now} bytes"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_size(
+        &wal,
+        |now| now <= WAL_KEEP_BYTES,
+        |now| format!("the WAL file is still {now} bytes"),
+    )
+    .await;
     assert_eq!(store.count_events(Some(1)).await.unwrap(), 10);
 }
