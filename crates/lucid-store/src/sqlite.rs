@@ -763,10 +763,13 @@ async fn checkpointer(opts: SqliteConnectOptions, mut wake: tokio::sync::watch::
                 .await
                 .is_err()
             {
+                // Not done (busy): another connection was writing or reading; the file stays
+                // as it is until the next quiet moment.
                 match checkpoint(c, true).await {
-                    Ok(done) => tracing::debug!(done, "SQLite checkpointer: WAL truncated"),
-                    // busy: another connection was writing or reading; next quiet moment
-                    Err(e) => tracing::debug!(error = %e, "SQLite checkpointer: no truncation"),
+                    Ok(done) => tracing::debug!(done, "SQLite checkpointer: truncating checkpoint"),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "SQLite checkpointer: truncating checkpoint failed")
+                    }
                 }
             }
         }
