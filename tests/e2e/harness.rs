@@ -213,3 +213,24 @@ impl Drop for DeploymentFile {
         let _ = std::fs::remove_dir_all(root.join(format!("broadcast/Deploy.s.sol/{}", self.0)));
     }
 }
+
+/// Sends the request `make` builds (a new one per attempt) and reads its status and body text. A
+/// transport error is retried, up to 10 attempts 50 ms apart: for a body over a server's limit the
+/// server answers 413 from the declared length and closes without reading the rest, so the
+/// client's write can fail (broken pipe, reset) before it reads the answer.
+pub async fn send_retrying_transport(make: impl Fn() -> reqwest::RequestBuilder) -> (u16, String) {
+    let mut last = None;
+    for _ in 0..10 {
+        let sent = async {
+            let r = make().send().await?;
+            let status = r.status().as_u16();
+            Ok::<_, reqwest::Error>((status, r.text().await?))
+        };
+        match sent.await {
+            Ok(answer) => return answer,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no answer in 10 attempts: {last:?}")
+}

@@ -170,33 +170,17 @@ async fn refuses_bad_signature_expiry_stale_ref_block_and_duplicates_like_java_t
     );
 }
 
-/// POSTs `body` as is. A transport error is retried (up to 10 attempts): for a body over the
-/// limit the server answers 413 from the declared length and closes without reading the rest, so
-/// the client's write can fail (broken pipe, reset) before it reads the answer.
+/// POSTs `body` as is (a transport error retried: see `send_retrying_transport`).
 async fn post_raw(url: &str, path: &str, body: Vec<u8>) -> (u16, Value) {
-    let mut last = None;
-    for _ in 0..10 {
-        let sent = async {
-            let r = reqwest::Client::new()
-                .post(format!("{url}{path}"))
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send()
-                .await?;
-            let status = r.status().as_u16();
-            Ok::<_, reqwest::Error>((status, r.text().await?))
-        };
-        match sent.await {
-            Ok((status, text)) => {
-                let v = serde_json::from_str(&text)
-                    .unwrap_or_else(|_| panic!("{path}: not JSON: {text}"));
-                return (status, v);
-            }
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("{path}: no answer in 10 attempts: {last:?}")
+    let (status, text) = lucid_e2e::send_retrying_transport(|| {
+        reqwest::Client::new()
+            .post(format!("{url}{path}"))
+            .header("content-type", "application/json")
+            .body(body.clone())
+    })
+    .await;
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: not JSON: {text}"));
+    (status, v)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

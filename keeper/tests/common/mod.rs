@@ -299,41 +299,36 @@ pub async fn get(url: &str) -> Result<(u16, Value), reqwest::Error> {
     Ok((st, serde_json::from_str(&t).unwrap_or(Value::String(t))))
 }
 
-pub async fn post(url: &str, body: impl Into<Vec<u8>>, token: Option<&str>) -> (u16, Value) {
-    try_post(url, body.into(), token).await.unwrap()
-}
-
-pub async fn try_post(
-    url: &str,
-    body: Vec<u8>,
-    token: Option<&str>,
-) -> reqwest::Result<(u16, Value)> {
-    let mut rb = client()
+fn post_request(url: &str, body: Vec<u8>, token: Option<&str>) -> reqwest::RequestBuilder {
+    let rb = client()
         .post(url)
         .header("content-type", "application/json")
         .body(body);
-    if let Some(t) = token {
-        rb = rb.header("authorization", format!("Bearer {t}"));
+    match token {
+        Some(t) => rb.header("authorization", format!("Bearer {t}")),
+        None => rb,
     }
-    let r = rb.send().await?;
-    let st = r.status().as_u16();
-    let t = r.text().await?;
-    Ok((st, serde_json::from_str(&t).unwrap_or(Value::String(t))))
 }
 
-/// [`post`] of a body over the server's limit. The server answers 413 from the declared length
-/// and closes without reading the rest, so the client's write can fail (broken pipe, reset)
-/// before it reads the answer: such an attempt is repeated (up to 10 times).
+fn answer(status: u16, text: String) -> (u16, Value) {
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+pub async fn post(url: &str, body: impl Into<Vec<u8>>, token: Option<&str>) -> (u16, Value) {
+    let r = post_request(url, body.into(), token).send().await.unwrap();
+    let st = r.status().as_u16();
+    answer(st, r.text().await.unwrap())
+}
+
+/// [`post`] of a body over the server's limit: a transport error is retried (the 413 can come
+/// back as a broken pipe, see `lucid_e2e::send_retrying_transport`).
 pub async fn post_oversized(url: &str, body: Vec<u8>, token: Option<&str>) -> (u16, Value) {
-    let mut last = None;
-    for _ in 0..10 {
-        match try_post(url, body.clone(), token).await {
-            Ok(r) => return r,
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("{url}: no answer to an oversized body in 10 attempts: {last:?}")
+    let (st, text) =
+        lucid_e2e::send_retrying_transport(|| post_request(url, body.clone(), token)).await;
+    answer(st, text)
 }
 
 /// A signed session submission with `n` chunks; returns (body, anchor).

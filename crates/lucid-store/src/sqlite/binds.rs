@@ -183,6 +183,15 @@ macro_rules! not_a_scalar {
     };
 }
 
+/// Methods of a row's serializer for a value that is not a struct: [`Error::Nested`].
+macro_rules! refuse_scalars {
+    ($($name:ident($($arg:ty),*)),* $(,)?) => {
+        $(fn $name(self, $(_: $arg),*) -> R<()> {
+            Err(Error::Nested)
+        })*
+    };
+}
+
 /// Only a struct is a row.
 impl<'a, 'b> ser::Serializer for &'a mut Row<'b> {
     type Ok = ();
@@ -200,59 +209,18 @@ impl<'a, 'b> ser::Serializer for &'a mut Row<'b> {
     fn serialize_struct(self, _: &'static str, _: usize) -> R<Self> {
         Ok(self)
     }
-    fn serialize_bool(self, _: bool) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_i8(self, _: i8) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_i16(self, _: i16) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_i32(self, _: i32) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_i64(self, _: i64) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_u8(self, _: u8) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_u16(self, _: u16) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_u32(self, _: u32) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_u64(self, _: u64) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_f32(self, _: f32) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_f64(self, _: f64) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_char(self, _: char) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_str(self, _: &str) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_none(self) -> R<()> {
-        Err(Error::Nested)
+    refuse_scalars! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
+        serialize_str(&str), serialize_none(),
     }
     fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> R<()> {
         Err(Error::Nested)
     }
-    fn serialize_unit(self) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> R<()> {
-        Err(Error::Nested)
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> R<()> {
-        Err(Error::Nested)
+    refuse_scalars! {
+        serialize_unit(), serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, v: &T) -> R<()> {
         v.serialize(self)
@@ -267,6 +235,15 @@ struct Scalar {
 
 fn int<N: TryInto<i64>>(n: N) -> R<Bind> {
     n.try_into().map(Bind::Int).map_err(|_| Error::OutOfRange)
+}
+
+/// The integer methods of [`Scalar`]: INTEGER when the value fits `i64`.
+macro_rules! integers {
+    ($($name:ident($t:ty)),* $(,)?) => {
+        $(fn $name(self, v: $t) -> R<Bind> {
+            int(v)
+        })*
+    };
 }
 
 impl ser::Serializer for Scalar {
@@ -289,35 +266,10 @@ impl ser::Serializer for Scalar {
             Bind::Text(v.to_string())
         })
     }
-    fn serialize_i8(self, v: i8) -> R<Bind> {
-        int(v)
-    }
-    fn serialize_i16(self, v: i16) -> R<Bind> {
-        int(v)
-    }
-    fn serialize_i32(self, v: i32) -> R<Bind> {
-        int(v)
-    }
-    fn serialize_i64(self, v: i64) -> R<Bind> {
-        int(v)
-    }
-    fn serialize_i128(self, v: i128) -> R<Bind> {
-        int(v)
-    }
-    fn serialize_u8(self, v: u8) -> R<Bind> {
-        int(v)
-    }
-    fn serialize_u16(self, v: u16) -> R<Bind> {
-        int(v)
-    }
-    fn serialize_u32(self, v: u32) -> R<Bind> {
-        int(v)
-    }
-    fn serialize_u64(self, v: u64) -> R<Bind> {
-        int(v)
-    }
-    fn serialize_u128(self, v: u128) -> R<Bind> {
-        int(v)
+    integers! {
+        serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
+        serialize_i128(i128), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64), serialize_u128(u128),
     }
     fn serialize_f32(self, v: f32) -> R<Bind> {
         self.serialize_f64(f64::from(v))
