@@ -5,7 +5,7 @@
 //! [`StoreError::Malformed`].
 
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -22,6 +22,8 @@ use crate::*;
 
 mod binds;
 use binds::{Bind, to_binds};
+mod point;
+use point::PointReads;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -314,48 +316,62 @@ fn malformed(t: &str, id: &str, reason: impl ToString) -> StoreError {
     }
 }
 
+/// A column's value as SQLite stored it (whatever the declared type: a hand edit can store any).
+#[derive(Debug)]
+enum Raw {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    /// A storage class the models never use (BLOB).
+    Other(String),
+}
+
+fn raw_of(row: &SqliteRow, i: usize) -> Result<Raw> {
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(Raw::Null);
+    }
+    let ty = raw.type_info().name().to_owned();
+    Ok(match ty.as_str() {
+        "INTEGER" => Raw::Int(row.try_get_unchecked(i)?),
+        "REAL" => Raw::Real(row.try_get_unchecked(i)?),
+        "TEXT" => Raw::Text(row.try_get_unchecked(i)?),
+        _ => Raw::Other(ty),
+    })
+}
+
 fn from_row<T: DeserializeOwned>(t: &Table, row: &SqliteRow) -> Result<T> {
+    let mut vals = Vec::with_capacity(t.cols.len());
+    for i in 0..t.cols.len() {
+        vals.push(raw_of(row, i)?);
+    }
+    model_of(t, vals)
+}
+
+/// The model of one row of `t` (its columns' values in `t.cols` order): row → JSON object →
+/// model, so both read paths (sqlx, [`point`]) accept and refuse exactly the same rows.
+fn model_of<T: DeserializeOwned>(t: &Table, vals: Vec<Raw>) -> Result<T> {
     let mut m = Map::new();
     let mut id = String::from("?");
-    for (i, (col, kind)) in t.cols.iter().enumerate() {
-        let raw = row.try_get_raw(i)?;
-        let v = if raw.is_null() {
-            Value::Null
-        } else {
-            let ty = raw.type_info().name().to_owned();
-            match ty.as_str() {
-                "INTEGER" => {
-                    let n: i64 = row.try_get_unchecked(i)?;
-                    match kind {
-                        Bool => match n {
-                            0 => Value::Bool(false),
-                            1 => Value::Bool(true),
-                            _ => Value::from(n),
-                        },
-                        _ => Value::from(n),
-                    }
-                }
-                "REAL" => {
-                    let f: f64 = row.try_get_unchecked(i)?;
-                    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
-                }
-                "TEXT" => {
-                    let s: String = row.try_get_unchecked(i)?;
-                    if *kind == Json {
-                        serde_json::from_str(&s).map_err(|e| {
-                            malformed(t.name, &id, format!("column {col}: bad JSON: {e}"))
-                        })?
-                    } else {
-                        Value::String(s)
-                    }
-                }
-                other => {
-                    return Err(malformed(
-                        t.name,
-                        &id,
-                        format!("column {col}: unexpected SQLite type {other}"),
-                    ));
-                }
+    for (i, ((col, kind), raw)) in t.cols.iter().zip(vals).enumerate() {
+        let v = match raw {
+            Raw::Null => Value::Null,
+            Raw::Int(n) => match (kind, n) {
+                (Bool, 0) => Value::Bool(false),
+                (Bool, 1) => Value::Bool(true),
+                _ => Value::from(n),
+            },
+            Raw::Real(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Raw::Text(s) if *kind == Json => serde_json::from_str(&s)
+                .map_err(|e| malformed(t.name, &id, format!("column {col}: bad JSON: {e}")))?,
+            Raw::Text(s) => Value::String(s),
+            Raw::Other(ty) => {
+                return Err(malformed(
+                    t.name,
+                    &id,
+                    format!("column {col}: unexpected SQLite type {ty}"),
+                ));
             }
         };
         if i == 0 {
@@ -445,6 +461,8 @@ pub struct SqliteStore {
     probe: tokio::sync::Mutex<Probe>,
     /// Wakes the background checkpointer after a bulk commit (`None` in memory).
     checkpoints: Option<tokio::sync::watch::Sender<u64>>,
+    /// Read-only connections for reads by primary key in place (`None` in memory).
+    point: Option<PointReads>,
 }
 
 /// The connection reading `PRAGMA data_version` (outside the pool: it never writes, so every
@@ -528,6 +546,7 @@ impl SqliteStore {
                 probe_opts: None,
                 probe: Default::default(),
                 checkpoints: None,
+                point: None,
             });
         }
         let opts = SqliteConnectOptions::from_str("sqlite:")?
@@ -587,6 +606,7 @@ impl SqliteStore {
             probe_opts: Some(opts),
             probe: Default::default(),
             checkpoints: Some(checkpoints),
+            point: Some(PointReads::new(path)),
         })
     }
 
@@ -1203,6 +1223,12 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, id: &str) -> Result<Option<Session>> {
+        static BY_ID: LazyLock<String> = LazyLock::new(|| SESSIONS.select("WHERE \"_id\" = ?"));
+        if let Some(p) = &self.point
+            && let Ok(mut rows) = p.rows(&BY_ID, &[&id], SESSIONS.cols.len())
+        {
+            return rows.pop().map(|v| model_of(&SESSIONS, v)).transpose();
+        }
         self.read_one(
             &SESSIONS,
             sel(&SESSIONS, "WHERE \"_id\" = ?").bind(id.to_owned()),
