@@ -317,7 +317,7 @@ async fn bench_backfill_live_api() {
         println!("  {l}");
     }
     ix.terminate();
-    // (c) one id with the cache off: every request reads SQLite (the miss path)
+    // (c) the cache off: every request reads SQLite (the miss path), one id and random ids
     let mut args = indexer_args(&url, &d);
     args.extend(["--api-cache-entries", "0"].map(String::from));
     let mut ix = Indexer::spawn(&sqlite, &args);
@@ -335,6 +335,27 @@ async fn bench_backfill_live_api() {
         wrk_secs,
         &format!("one id, cache off (--api-cache-entries 0), {sessions} sessions stored"),
     );
+    wrk(
+        &ix.url("/"),
+        wrk_secs,
+        Some(&script),
+        &format!("random id of {sessions}, cache off"),
+    );
+    let urls: Vec<String> = (0..sessions)
+        .map(|n| ix.url(&format!("/v1/sessions/{}", session_uuid(n))))
+        .collect();
+    oha(
+        &urls,
+        wrk_secs,
+        &format!("random id of {sessions}, cache off"),
+    );
+    let m = ix.get("/metrics").await.1.as_str().unwrap().to_owned();
+    for l in m
+        .lines()
+        .filter(|l| l.starts_with("lucid_indexer_http_requests_total"))
+    {
+        println!("  {l}");
+    }
     ix.terminate();
 }
 
