@@ -14,69 +14,6 @@ use lucid_chain::ContractKind;
 use lucid_store::{Fault, Store};
 use serde_json::json;
 
-/// A SecantusDB server for this test binary (killed on drop), unless `MONGODB_URI` names one.
-struct Mongo {
-    child: Option<std::process::Child>,
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Drop for Mongo {
-    fn drop(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn mongo() -> Mongo {
-    if let Ok(u) = std::env::var("MONGODB_URI")
-        && !u.is_empty()
-    {
-        return Mongo {
-            child: None,
-            url: u,
-            _dir: None,
-        };
-    }
-    let root = lucid_e2e::repo_root();
-    let bin = root.join(".venv/bin/secantusd-py");
-    if !bin.exists() {
-        lucid_e2e::run_ok(&mut std::process::Command::new(
-            root.join("tools/ensure-venv.sh"),
-        ));
-    }
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(bin)
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--storage-path",
-        ])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "SecantusDB did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Mongo {
-        child: Some(child),
-        url: format!("mongodb://127.0.0.1:{port}/lucid_indexer_test?directConnection=true"),
-        _dir: Some(dir),
-    }
-}
-
 async fn fault_mid_rollback(store: Arc<dyn Store>) {
     let anvil = Anvil::start(31337);
     let url = anvil.url();
@@ -162,6 +99,6 @@ async fn store_fault_mid_rollback_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_fault_mid_rollback_mongodb() {
-    let m = mongo();
-    fault_mid_rollback(lucid_store::open(Some(&m.url)).await.unwrap()).await;
+    let url = mongo_url("lucid_indexer_faults");
+    fault_mid_rollback(lucid_store::open(Some(&url)).await.unwrap()).await;
 }

@@ -234,3 +234,112 @@ pub async fn send_retrying_transport(make: impl Fn() -> reqwest::RequestBuilder)
     }
     panic!("no answer in 10 attempts: {last:?}")
 }
+
+// ---------------------------------------------------------------- MongoDB test server
+
+static SECANTUS: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+
+/// Database `db` on the MongoDB server the tests use: `MONGODB_URI` when set, else this process's
+/// SecantusDB test server ([`secantus_server`]). Panics with the reason when neither is available.
+pub fn mongo_url(db: &str) -> String {
+    let base = match std::env::var("MONGODB_URI") {
+        Ok(u) if !u.is_empty() => u,
+        _ => secantus_server()
+            .clone()
+            .unwrap_or_else(|e| panic!("MongoDB test server unavailable: {e}")),
+    };
+    with_db(&base, db)
+}
+
+/// `mongodb://host[:port][/db][?query]` with the database replaced by `db` (hosts and options kept).
+pub fn with_db(uri: &str, db: &str) -> String {
+    let (scheme, rest) = uri.split_once("://").unwrap_or(("mongodb", uri));
+    let (hostpath, query) = match rest.split_once('?') {
+        Some((a, b)) => (a, Some(b)),
+        None => (rest, None),
+    };
+    let hosts = hostpath.split('/').next().unwrap_or(hostpath);
+    match query {
+        Some(q) => format!("{scheme}://{hosts}/{db}?{q}"),
+        None => format!("{scheme}://{hosts}/{db}"),
+    }
+}
+
+/// The SecantusDB MongoDB test server of this process (TOOLCHAIN.md), started on first use: the
+/// repository's `.venv/bin/secantusd-py` (installed by `tools/ensure-venv.sh` when missing;
+/// `LUCID_SECANTUSD` names another), on a free port and a fresh storage directory. A watchdog shell
+/// stops it and removes the directory when this process exits. Blocks up to 60 s the first time.
+pub fn secantus_server() -> &'static Result<String, String> {
+    SECANTUS.get_or_init(start_secantus)
+}
+
+fn start_secantus() -> Result<String, String> {
+    let root = repo_root();
+    let bin = match std::env::var("LUCID_SECANTUSD") {
+        Ok(b) if !b.is_empty() => PathBuf::from(b),
+        _ => {
+            let bin = root.join(".venv/bin/secantusd-py");
+            if !bin.exists() {
+                let out = Command::new(root.join("tools/ensure-venv.sh"))
+                    .output()
+                    .map_err(|e| format!("cannot run tools/ensure-venv.sh: {e}"))?;
+                if !out.status.success() {
+                    return Err(format!(
+                        "tools/ensure-venv.sh failed ({}): {}",
+                        out.status,
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+            }
+            bin
+        }
+    };
+    if !bin.exists() {
+        return Err(format!("{} does not exist", bin.display()));
+    }
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("lucid-secantus-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let log = dir.with_extension("log");
+    let script = r#"
+"$1" --host 127.0.0.1 --port "$2" --storage-path "$3" >"$4" 2>&1 &
+srv=$!
+trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$3" "$4"' EXIT
+while kill -0 "$5" 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done
+"#;
+    // The watchdog outlives this function on purpose: it stops the server when this process ends.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg("watchdog")
+        .arg(&bin)
+        .arg(port.to_string())
+        .arg(&dir)
+        .arg(&log)
+        .arg(std::process::id().to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(format!("mongodb://127.0.0.1:{port}/?directConnection=true"));
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            let out = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!(
+                "{} exited ({st}) before accepting connections: {out}",
+                bin.display()
+            ));
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{} did not accept connections on port {port} within 60 s",
+                bin.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -2,14 +2,11 @@
 //! anchoring transactions (`SessionRegistered` + `SlotAnchored`, each deriving state).
 //!
 //! `cargo bench -p lucid-store --bench store_bench` — SQLite always; MongoDB when `MONGODB_URI`
-//! is set, or against the SecantusDB *test server* (`<repo>/.venv/bin/secantusd-py`, or
-//! `LUCID_SECANTUSD`) when it is installed (`tools/ensure-venv.sh`). The SecantusDB figure is a
-//! test-server figure, not a MongoDB figure.
+//! is set, else against the SecantusDB *test server* (`lucid_e2e::secantus_server`: the repo's
+//! `.venv/bin/secantusd-py`, installed by `tools/ensure-venv.sh` when missing, or
+//! `LUCID_SECANTUSD`). The SecantusDB figure is a test-server figure, not a MongoDB figure.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -112,62 +109,6 @@ fn bench_store(
     g.finish();
 }
 
-#[derive(Debug)]
-struct Server(Child, PathBuf);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_dir_all(&self.1);
-    }
-}
-
-fn secantus() -> Option<(String, Server)> {
-    let bin = std::env::var("LUCID_SECANTUSD")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/secantusd-py")
-        });
-    if !bin.exists() {
-        eprintln!(
-            "no SecantusDB at {} (run tools/ensure-venv.sh): MongoDB bench skipped",
-            bin.display()
-        );
-        return None;
-    }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let dir = tempfile::tempdir().ok()?.keep();
-    let child = Command::new(&bin)
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--storage-path",
-        ])
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let srv = Server(child, dir);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some((
-        format!("mongodb://127.0.0.1:{port}/lucid_bench?directConnection=true"),
-        srv,
-    ))
-}
-
 fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -180,11 +121,17 @@ fn benches(c: &mut Criterion) {
     let sqlite: Arc<dyn Store> = Arc::new(rt.block_on(SqliteStore::open(&url)).unwrap());
     bench_store(c, "sqlite_1000_events", &rt, sqlite);
 
-    let (uri, _server, label) = match std::env::var("MONGODB_URI") {
-        Ok(u) if !u.is_empty() => (u, None, "mongodb_1000_events"),
-        _ => match secantus() {
-            Some((u, s)) => (u, Some(s), "mongodb_test_server_secantusdb_1000_events"),
-            None => return,
+    let (uri, label) = match std::env::var("MONGODB_URI") {
+        Ok(u) if !u.is_empty() => (u, "mongodb_1000_events"),
+        _ => match lucid_e2e::secantus_server() {
+            Ok(u) => (
+                lucid_e2e::with_db(u, "lucid_bench"),
+                "mongodb_test_server_secantusdb_1000_events",
+            ),
+            Err(e) => {
+                eprintln!("no MongoDB test server ({e}): MongoDB bench skipped");
+                return;
+            }
         },
     };
     let mongo: Arc<dyn Store> = Arc::new(

@@ -453,77 +453,10 @@ pub async fn receipt_gas(url: &str, tx: B256) -> (u64, bool) {
 
 // ---------------------------------------------------------------- MongoDB test server
 
-static MONGO: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
-
-/// A fresh database on the SecantusDB test server (a Python MongoDB test server, one per test
-/// binary, started like lucid-store's conformance suite does; `MONGODB_URI` overrides).
+/// A fresh database (`{db}_{pid}`) on `MONGODB_URI` or the SecantusDB test server
+/// ([`lucid_e2e::mongo_url`]).
 pub fn mongo_url(db: &str) -> String {
-    let base = match std::env::var("MONGODB_URI") {
-        Ok(u) if !u.is_empty() => u,
-        _ => MONGO
-            .get_or_init(start_secantus)
-            .clone()
-            .unwrap_or_else(|e| panic!("MongoDB test server unavailable: {e}")),
-    };
-    let (scheme, rest) = base.split_once("://").unwrap();
-    let (hostpath, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let hosts = hostpath.split('/').next().unwrap();
-    let db = format!("{db}_{}", std::process::id());
-    if query.is_empty() {
-        format!("{scheme}://{hosts}/{db}")
-    } else {
-        format!("{scheme}://{hosts}/{db}?{query}")
-    }
-}
-
-fn start_secantus() -> Result<String, String> {
-    let root = lucid_e2e::repo_root();
-    let bin = root.join(".venv/bin/secantusd-py");
-    if !bin.exists() {
-        let out = Command::new(root.join("tools/ensure-venv.sh"))
-            .output()
-            .map_err(|e| format!("tools/ensure-venv.sh: {e}"))?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-    }
-    let port = free_port();
-    let dir = tempfile::Builder::new()
-        .prefix("lucid-secantus-")
-        .tempdir()
-        .map_err(|e| e.to_string())?
-        .keep();
-    // A watchdog shell stops the server (and removes its storage) when this process exits.
-    let script = r#"
-"$1" --host 127.0.0.1 --port "$2" --storage-path "$3" >/dev/null 2>&1 &
-srv=$!
-trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$3"' EXIT
-while kill -0 "$4" 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done
-"#;
-    Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg("watchdog")
-        .arg(&bin)
-        .arg(port.to_string())
-        .arg(&dir)
-        .arg(std::process::id().to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err(format!(
-                "{} did not listen on {port} within 60 s",
-                bin.display()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(format!("mongodb://127.0.0.1:{port}/?directConnection=true"))
+    lucid_e2e::mongo_url(&format!("{db}_{}", std::process::id()))
 }
 
 /// An in-process indexer `Config` following one on-system chain from block 0 (no confirmations,

@@ -418,67 +418,10 @@ pub fn u(x: u64) -> U256 {
     U256::from(x)
 }
 
-static MONGO: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 static MONGO_DB: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
-/// A fresh database on the SecantusDB MongoDB test server (one server per test binary, started as
-/// lucid-store's conformance suite starts it: a watchdog shell stops it when this process ends),
-/// or on `MONGODB_URI` when set.
+/// A fresh database on `MONGODB_URI` or the SecantusDB test server ([`lucid_e2e::mongo_url`]).
 pub fn mongo_store_url() -> String {
-    let base = MONGO.get_or_init(|| {
-        if let Ok(u) = std::env::var("MONGODB_URI")
-            && !u.is_empty()
-        {
-            return u
-                .split('?')
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .to_owned();
-        }
-        let root = repo_root();
-        let bin = root.join(".venv/bin/secantusd-py");
-        if !bin.exists() {
-            run_ok(&mut Command::new(root.join("tools/ensure-venv.sh")));
-        }
-        let port = free_port();
-        let dir = tempfile::Builder::new()
-            .prefix("lucid-keeper-secantus-")
-            .tempdir()
-            .unwrap()
-            .keep();
-        let script = r#"
-"$1" --host 127.0.0.1 --port "$2" --storage-path "$3" >/dev/null 2>&1 &
-srv=$!
-trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$3"' EXIT
-while kill -0 "$4" 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done
-"#;
-        // The watchdog outlives this closure on purpose: it stops the server when the test
-        // process ends.
-        #[allow(clippy::zombie_processes)]
-        Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg("watchdog")
-            .arg(&bin)
-            .arg(port.to_string())
-            .arg(&dir)
-            .arg(std::process::id().to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "SecantusDB did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        format!("mongodb://127.0.0.1:{port}")
-    });
     let n = MONGO_DB.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    format!(
-        "{base}/lucid_keeper_{}_{n}?directConnection=true",
-        std::process::id()
-    )
+    lucid_e2e::mongo_url(&format!("lucid_keeper_{}_{n}", std::process::id()))
 }
