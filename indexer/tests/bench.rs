@@ -261,24 +261,11 @@ async fn bench_backfill_live_api() {
         lat[lat.len() - 1]
     );
 
-    // ---- 4. API load with wrk from a second process
+    // ---- 4. API load with wrk and oha from a second process
     let sessions = (batches + live_batches) * 100;
     let id = session_uuid(1234 % (batches * 100)).to_string();
     let path = format!("/v1/sessions/{id}");
-    assert_eq!(ix.get(&path).await.0, 200);
-    // (a) one id again and again: the response cache's hit path
-    wrk(
-        &ix.url(&path),
-        wrk_secs,
-        None,
-        &format!("one id, cache on (default), {sessions} sessions stored"),
-    );
-    oha(
-        &[ix.url(&path)],
-        wrk_secs,
-        &format!("one id, cache on (default), {sessions} sessions stored"),
-    );
-    // (b) every stored session at random (a wrk Lua script): mostly misses (cache of 10,000)
+    // every stored session at random (a wrk Lua script; oha takes the URL list)
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("ids.lua");
     let mut lua = String::from("local paths = {\n");
@@ -289,74 +276,67 @@ async fn bench_backfill_live_api() {
         "}\nrequest = function()\n  return wrk.format(nil, paths[math.random(#paths)])\nend\n",
     );
     std::fs::write(&script, lua).unwrap();
-    wrk(
-        &ix.url("/"),
-        wrk_secs,
-        Some(&script),
-        &format!("random id of {sessions}, cache on (10,000 entries)"),
-    );
-    let urls: Vec<String> = (0..sessions)
-        .map(|n| ix.url(&format!("/v1/sessions/{}", session_uuid(n))))
-        .collect();
-    oha(
-        &urls,
-        wrk_secs,
-        &format!("random id of {sessions}, cache on (10,000 entries)"),
-    );
+    let load = |ix: &Indexer, cache: &str| {
+        // (1) one id again and again: with the cache, its hit path
+        wrk(
+            &ix.url(&path),
+            wrk_secs,
+            None,
+            &format!("one id, {cache}, {sessions} sessions stored"),
+        );
+        oha(
+            &[ix.url(&path)],
+            wrk_secs,
+            &format!("one id, {cache}, {sessions} sessions stored"),
+        );
+        // (2) random ids: with the cache (10,000 entries), mostly misses
+        wrk(
+            &ix.url("/"),
+            wrk_secs,
+            Some(&script),
+            &format!("random id of {sessions}, {cache}"),
+        );
+        let urls: Vec<String> = (0..sessions)
+            .map(|n| ix.url(&format!("/v1/sessions/{}", session_uuid(n))))
+            .collect();
+        oha(
+            &urls,
+            wrk_secs,
+            &format!("random id of {sessions}, {cache}"),
+        );
+    };
+    // (a) the default cache
+    assert_eq!(ix.get(&path).await.0, 200);
+    load(&ix, "cache on (default, 10,000 entries)");
     let m = ix.get("/metrics").await.1.as_str().unwrap().to_owned();
     println!(
-        "API cache after (a)+(b): {} hits, {} misses",
+        "API cache after (a): {} hits, {} misses",
         metric(&m, "lucid_indexer_api_cache_hits_total"),
         metric(&m, "lucid_indexer_api_cache_misses_total")
     );
-    // Responses by route and status (a non-2xx in wrk's summary is explained here).
-    for l in m
-        .lines()
-        .filter(|l| l.starts_with("lucid_indexer_http_requests_total"))
-    {
-        println!("  {l}");
-    }
+    print_requests(&m);
     ix.terminate();
-    // (c) the cache off: every request reads SQLite (the miss path), one id and random ids
+    // (b) the cache off: every request reads SQLite (the miss path)
     let mut args = indexer_args(&url, &d);
     args.extend(["--api-cache-entries", "0"].map(String::from));
     let mut ix = Indexer::spawn(&sqlite, &args);
     ix.wait_checkpoint(chain_id, head(&url).await, Duration::from_secs(600))
         .await;
     assert_eq!(ix.get(&path).await.0, 200);
-    wrk(
-        &ix.url(&path),
-        wrk_secs,
-        None,
-        &format!("one id, cache off (--api-cache-entries 0), {sessions} sessions stored"),
-    );
-    oha(
-        &[ix.url(&path)],
-        wrk_secs,
-        &format!("one id, cache off (--api-cache-entries 0), {sessions} sessions stored"),
-    );
-    wrk(
-        &ix.url("/"),
-        wrk_secs,
-        Some(&script),
-        &format!("random id of {sessions}, cache off"),
-    );
-    let urls: Vec<String> = (0..sessions)
-        .map(|n| ix.url(&format!("/v1/sessions/{}", session_uuid(n))))
-        .collect();
-    oha(
-        &urls,
-        wrk_secs,
-        &format!("random id of {sessions}, cache off"),
-    );
-    let m = ix.get("/metrics").await.1.as_str().unwrap().to_owned();
-    for l in m
+    load(&ix, "cache off (--api-cache-entries 0)");
+    print_requests(ix.get("/metrics").await.1.as_str().unwrap());
+    ix.terminate();
+}
+
+/// Responses by route and status from the indexer's `/metrics` (a non-2xx in wrk's summary is
+/// explained here).
+fn print_requests(metrics: &str) {
+    for l in metrics
         .lines()
         .filter(|l| l.starts_with("lucid_indexer_http_requests_total"))
     {
         println!("  {l}");
     }
-    ix.terminate();
 }
 
 /// Offered load of the fixed-rate runs: the goal's 20,000 req/s.
