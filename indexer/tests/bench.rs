@@ -288,6 +288,7 @@ async fn bench_backfill_live_api() {
             &[ix.url(&path)],
             wrk_secs,
             &format!("one id, {cache}, {sessions} sessions stored"),
+            ix.child.id(),
         );
         // (2) random ids: with the cache (10,000 entries), mostly misses
         wrk(
@@ -303,6 +304,7 @@ async fn bench_backfill_live_api() {
             &urls,
             wrk_secs,
             &format!("random id of {sessions}, {cache}"),
+            ix.child.id(),
         );
     };
     // (a) the default cache
@@ -346,7 +348,7 @@ const OHA_RATE: u32 = 20_000;
 /// measured from the moment it was due (`--latency-correction`: a stalled server cannot hide its
 /// queue, unlike a closed loop such as wrk's): the achieved req/s and p99 at the goal's load. With
 /// several URLs each request takes one at random (`--urls-from-file`).
-fn oha(urls: &[String], secs: u64, label: &str) {
+fn oha(urls: &[String], secs: u64, label: &str, server: u32) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = std::process::Command::new("oha");
     cmd.args([
@@ -370,6 +372,7 @@ fn oha(urls: &[String], secs: u64, label: &str) {
         std::fs::write(&file, urls.join("\n")).unwrap();
         cmd.arg("--urls-from-file").arg(&file);
     }
+    let cpu0 = cpu_ticks(server);
     let out = match cmd.output() {
         Ok(o) if o.status.success() => o,
         Ok(o) => {
@@ -383,6 +386,9 @@ fn oha(urls: &[String], secs: u64, label: &str) {
             return;
         }
     };
+    let cpu = cpu_ticks(server)
+        .zip(cpu0)
+        .map(|(b, a)| b.saturating_sub(a));
     let v: serde_json::Value = match serde_json::from_slice(&out.stdout) {
         Ok(v) => v,
         Err(e) => {
@@ -391,9 +397,22 @@ fn oha(urls: &[String], secs: u64, label: &str) {
         }
     };
     let ms = |p: &str| v["latencyPercentiles"][p].as_f64().unwrap_or(f64::NAN) * 1000.0;
+    let answered: u64 = v["statusCodeDistribution"]
+        .as_object()
+        .map(|m| m.values().filter_map(|n| n.as_u64()).sum())
+        .unwrap_or(0);
+    // The server's CPU per answered request: unlike req/s and latency at a fixed rate, it does
+    // not move with how much of the (shared, 2-core) machine the run happened to get.
+    let per_request = match cpu {
+        Some(t) if answered > 0 => format!(
+            "; indexer CPU {:.1} us/request",
+            t as f64 / CLOCK_TICKS as f64 / answered as f64 * 1e6
+        ),
+        _ => String::new(),
+    };
     println!(
         "API GET /v1/sessions/{{id}} (oha -c32 -q{OHA_RATE} --latency-correction -z{secs}s, SQLite, {label}): \
-         {:.0} req/s achieved; latency p50 {:.2} ms p99 {:.2} ms max {:.2} ms; status {}; errors {}",
+         {:.0} req/s achieved; latency p50 {:.2} ms p99 {:.2} ms max {:.2} ms; status {}; errors {}{per_request}",
         v["summary"]["requestsPerSec"].as_f64().unwrap_or(0.0),
         ms("p50"),
         ms("p99"),
@@ -401,6 +420,18 @@ fn oha(urls: &[String], secs: u64, label: &str) {
         v["statusCodeDistribution"],
         v["errorDistribution"],
     );
+}
+
+/// Clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`; 100 on Linux x86-64).
+const CLOCK_TICKS: u64 = 100;
+
+/// User + system CPU ticks of process `pid` so far (`None` off Linux).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // fields after the parenthesised command name (which may hold spaces): utime is the 12th
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
 /// `wrk -t2 -c32` (a second process) on `url`, optionally with a Lua script; prints req/s, p50, p99.
