@@ -202,7 +202,10 @@ async fn another_writer_shows_within_the_bound_and_404s_are_not_kept() {
             "startedAt": sub.started_at, "chunkCount": sub.chunk_count,
         }),
     };
-    other.put_events(&[anchoring]).await.unwrap();
+    other
+        .put_events(&[anchoring], &Default::default())
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(BOUND_MS + 50)).await;
     let (code, v) = ix.get(&path).await;
     assert_eq!(code, 200);

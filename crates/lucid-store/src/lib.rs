@@ -280,9 +280,15 @@ pub trait Store: Send + Sync + Debug {
     /// [`BlockRange`]). Replaying a range changes nothing.
     async fn write_block_range(&self, range: &BlockRange) -> Result<()>;
     /// Events and what derives from them, without a checkpoint (e.g. a keeper recording its own
-    /// confirmed transactions when no indexer runs). Idempotent; a rollback removes them like any
-    /// other event of their blocks.
-    async fn put_events(&self, events: &[ChainEvent]) -> Result<()>;
+    /// confirmed transactions when no indexer runs). `session_gas`: gas per session of the
+    /// anchoring transactions among them, by transaction hash, as [`BlockRange::session_gas`]
+    /// (empty when unknown: a later write that knows it fills it in). Idempotent; a rollback
+    /// removes them like any other event of their blocks.
+    async fn put_events(
+        &self,
+        events: &[ChainEvent],
+        session_gas: &BTreeMap<B256, u64>,
+    ) -> Result<()>;
     /// Reorg: deletes the events and derived rows of blocks `>= from_block` of `chain_id`,
     /// recomputes what depended on them (sessions back to `pending`, …) and sets the checkpoint
     /// to `checkpoint` (must be below `from_block`, same chain) or deletes it (`None`); one
@@ -529,8 +535,8 @@ pub(crate) struct AnchoringRow {
     pub started_at: u64,
     pub chunk_count: u32,
     /// Gas per session of the anchoring transaction (see [`BlockRange::session_gas`]); null when
-    /// the writer did not know it (e.g. [`Store::put_events`]). Filled in by a later write of the
-    /// same event that knows it, never overwritten.
+    /// the writer did not know it (e.g. [`Store::put_events`] with no gas). Filled in by a later
+    /// write of the same event that knows it, never overwritten.
     #[serde(default)]
     pub gas_used: Option<u64>,
 }

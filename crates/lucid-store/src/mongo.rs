@@ -996,15 +996,19 @@ impl Store for MongoStore {
         in_transaction!(self, |sess| self.range_ops(sess, range, fault).await)
     }
 
-    async fn put_events(&self, events: &[ChainEvent]) -> Result<()> {
+    async fn put_events(
+        &self,
+        events: &[ChainEvent],
+        session_gas: &BTreeMap<B256, u64>,
+    ) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }
         if !self.transactions {
-            return self.apply_events(&mut None, events, &BTreeMap::new()).await;
+            return self.apply_events(&mut None, events, session_gas).await;
         }
         in_transaction!(self, |sess| self
-            .apply_events(sess, events, &BTreeMap::new())
+            .apply_events(sess, events, session_gas)
             .await)
     }
 

@@ -1048,12 +1048,16 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn put_events(&self, events: &[ChainEvent]) -> Result<()> {
+    async fn put_events(
+        &self,
+        events: &[ChainEvent],
+        session_gas: &BTreeMap<B256, u64>,
+    ) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        apply_events(&mut tx, events, &BTreeMap::new()).await?;
+        apply_events(&mut tx, events, session_gas).await?;
         self.commit(tx, events.len()).await?;
         Ok(())
     }

@@ -245,7 +245,8 @@ impl Daemon {
 
     /// Writes the events of this keeper's confirmed transactions into the shared store (SPEC §6:
     /// a keeper derives results "for its own bookkeeping"), so its sessions leave `pending` with
-    /// no indexer running. Through the store's idempotent event path (`_id`
+    /// no indexer running, with their gas per session (the receipt's `gasUsed` / the sessions it
+    /// registered, as the indexer derives it). Through the store's idempotent event path (`_id`
     /// `chainId:txHash:logIndex`, the indexer's decoder), so an indexer writing the same events
     /// later changes nothing; the indexer's checkpoint is never touched. Marked in the outbox
     /// once written, by block hash (a re-confirmation after a reorg is written again).
@@ -283,7 +284,21 @@ impl Daemon {
                     Err(err) => tracing::warn!(tx = %hash, error = %err, "receipt log not decoded"),
                 }
             }
-            self.shared.store.put_events(&events).await?;
+            // gas per session, as the indexer derives it from the same receipt
+            let gas_used = receipt["gasUsed"]
+                .as_str()
+                .and_then(|g| u64::from_str_radix(g.trim_start_matches("0x"), 16).ok())
+                .context("receipt gasUsed")?;
+            let sessions = events
+                .iter()
+                .filter(|e| e.event == "SessionRegistered")
+                .count() as u64;
+            let session_gas: std::collections::BTreeMap<B256, u64> =
+                lucid_store::gas_per_session(gas_used, sessions)
+                    .map(|g| (hash, g))
+                    .into_iter()
+                    .collect();
+            self.shared.store.put_events(&events, &session_gas).await?;
             self.txm.outbox().mark_recorded(e.id, block_hash).await?;
             written += events.len() as u64;
             tracing::debug!(key = %e.key, tx = %hash, events = events.len(), "recorded own confirmed transaction");

@@ -213,7 +213,7 @@ impl PayoutDb for StoreDb {
 
     async fn record_payments(&self, events: &[ChainEvent]) -> anyhow::Result<()> {
         self.0
-            .put_events(events)
+            .put_events(events, &Default::default())
             .await
             .context("storing the confirmed Paid / PaidKYC events")?;
         Ok(())

@@ -340,7 +340,7 @@ pub async fn idempotent_rewrites(c: Ctx) {
         let po = s.put_plans(&sched).await.unwrap();
         assert_eq!(po.inserted, if round == 0 { 5 } else { 0 });
         s.write_block_range(&r).await.unwrap();
-        s.put_events(&r.events).await.unwrap();
+        s.put_events(&r.events, &r.session_gas).await.unwrap();
         s.put_checkpoint(&cp(2, 42)).await.unwrap();
         let snap = snapshot(s, &[1], &[1, 2], 0).await;
         match &first {
@@ -582,9 +582,12 @@ pub async fn pending_batch_order(c: Ctx) {
     assert_eq!(got, vec![uuid(4), uuid(1), uuid(2), uuid(3), uuid(5)]);
     assert_eq!(s.pending_sessions(2).await.unwrap().len(), 2);
     // anchoring one removes it from the batch
-    s.put_events(&[registered(1, 1, 0, &submission(2, 1, 102, 20), 1)])
-        .await
-        .unwrap();
+    s.put_events(
+        &[registered(1, 1, 0, &submission(2, 1, 102, 20), 1)],
+        &BTreeMap::new(),
+    )
+    .await
+    .unwrap();
     let got: Vec<String> = s
         .pending_sessions(10)
         .await
@@ -2015,8 +2018,8 @@ pub async fn session_gas_from_receipts(c: Ctx) {
     assert_eq!(back.status, SessionStatus::Pending);
     assert_eq!(back.gas_used, None);
     assert!(s.session(&chain_only.id).await.unwrap().is_none());
-    // events without receipts (the keeper's put_events): null, then filled by the indexer's range
-    s.put_events(&ev).await.unwrap();
+    // events without receipts: null, then filled by the indexer's range
+    s.put_events(&ev, &BTreeMap::new()).await.unwrap();
     assert_eq!(s.session(&a.id).await.unwrap().unwrap().gas_used, None);
     assert_eq!(
         s.session(&chain_only.id).await.unwrap().unwrap().gas_used,
@@ -2032,6 +2035,27 @@ pub async fn session_gas_from_receipts(c: Ctx) {
             "session {id} after the fill-in"
         );
     }
+    // events with their receipts' gas (the keeper recording its own transaction): the same
+    // value, and the indexer's later range changes nothing
+    s.rollback(1, 7, Some(&cp(1, 6))).await.unwrap();
+    assert_eq!(s.session(&a.id).await.unwrap().unwrap().gas_used, None);
+    s.put_events(&ev, &[(tx, 32_500u64)].into()).await.unwrap();
+    for id in [&a.id, &chain_only.id] {
+        assert_eq!(
+            s.session(id).await.unwrap().unwrap().gas_used,
+            Some(32_500),
+            "session {id} recorded with its gas"
+        );
+    }
+    s.write_block_range(
+        &BlockRange::new(cp(1, 7), ev.clone()).with_session_gas([(tx, 32_500u64)].into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.session(&a.id).await.unwrap().unwrap().gas_used,
+        Some(32_500)
+    );
     // re-anchored in another block (a reorg): that transaction's value
     s.rollback(1, 7, Some(&cp(1, 6))).await.unwrap();
     let ev2 = vec![registered(1, 8, 10, &a, 34), slot_anchored(1, 8, 11, 34, 1)];
