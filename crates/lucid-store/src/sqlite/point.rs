@@ -8,11 +8,12 @@
 //! request is.
 //!
 //! It never waits: the connections have no busy timeout, so a read that would wait for a lock
-//! (SQLite readers wait only in rare moments of WAL recovery or restart) returns `None` and the
-//! caller reads through the sqlx pool instead, which waits as every other read does. A read
+//! (SQLite readers wait only in rare moments of WAL recovery or restart) returns
+//! [`Skipped::Busy`] and the caller reads through the sqlx pool instead, which waits as every other read does. A read
 //! costs SQLite a B-tree descent of pages the OS has cached (about 10 µs here), which is
 //! shorter than Tokio's guidance for work between two `.await`s. A connection that fails in any
-//! other way is dropped; when none can be opened at all (e.g. the directory is read-only and the
+//! other way is dropped (the first such failure is a warning, later ones debug lines: a broken
+//! file must not turn every request into a log line); when none can be opened at all (e.g. the directory is read-only and the
 //! WAL index cannot be mapped) point reads turn off for good, with one warning.
 
 use std::sync::Mutex;
@@ -36,6 +37,8 @@ pub(super) struct PointReads {
     path: String,
     idle: Mutex<Vec<Connection>>,
     off: AtomicBool,
+    /// A failed read was logged as a warning (later ones are debug lines).
+    warned: AtomicBool,
 }
 
 /// Why a point read did not answer (the caller then reads through the sqlx pool).
@@ -53,6 +56,7 @@ impl PointReads {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),
             off: AtomicBool::new(false),
+            warned: AtomicBool::new(false),
         }
     }
 
@@ -91,7 +95,11 @@ impl PointReads {
             }
             Err(e) => {
                 // dropped: the next read opens a fresh one
-                tracing::warn!(error = %e, "SQLite point read failed; reading through the pool");
+                if self.warned.swap(true, Ordering::Relaxed) {
+                    tracing::debug!(error = %e, "SQLite point read failed; reading through the pool");
+                } else {
+                    tracing::warn!(error = %e, "SQLite point read failed; reading through the pool (later failures are logged at debug level)");
+                }
                 Err(Skipped::Failed)
             }
         }
@@ -295,6 +303,14 @@ mod tests {
         );
         assert_eq!(p.idle(), 0);
         assert!(!p.off.load(Ordering::Relaxed), "opening still works");
+        assert!(
+            p.warned.load(Ordering::Relaxed),
+            "the first failure is a warning"
+        );
+        assert_eq!(
+            p.rows("SELECT nope FROM t", &[], 1).unwrap_err(),
+            Skipped::Failed
+        );
     }
 
     #[test]
