@@ -1235,7 +1235,7 @@ impl Store for SqliteStore {
         }
         self.read_one(
             &SESSIONS,
-            sel(&SESSIONS, "WHERE \"_id\" = ?").bind(id.to_owned()),
+            sqlx::query(AssertSqlSafe(BY_ID.as_str())).bind(id.to_owned()),
         )
         .await
     }

@@ -20,7 +20,7 @@ use alloy::primitives::{Address, B256};
 use alloy::sol_types::{SolCall, SolInterface};
 use anyhow::{Context, bail};
 use futures::StreamExt;
-use lucid_chain::{ContractKind, EventDecoder, RawLog};
+use lucid_chain::{ContractKind, EventDecoder, RawLog, TxReceipt};
 use lucid_core::Params;
 use lucid_core::merkle::MerkleTree;
 use lucid_core::poot::{PlanReason, Scope, SlotPlan, Tally, freeze_tally, schedule_epoch};
@@ -285,19 +285,17 @@ impl Daemon {
                 }
             }
             // gas per session, as the indexer derives it from the same receipt
-            let gas_used = receipt["gasUsed"]
-                .as_str()
-                .and_then(|g| u64::from_str_radix(g.trim_start_matches("0x"), 16).ok())
-                .context("receipt gasUsed")?;
+            let gas_used = serde_json::from_value::<TxReceipt>(receipt.clone())
+                .context("receipt")?
+                .gas_used();
             let sessions = events
                 .iter()
                 .filter(|e| e.event == "SessionRegistered")
                 .count() as u64;
-            let session_gas: std::collections::BTreeMap<B256, u64> =
-                lucid_store::gas_per_session(gas_used, sessions)
-                    .map(|g| (hash, g))
-                    .into_iter()
-                    .collect();
+            let session_gas: BTreeMap<B256, u64> = lucid_store::gas_per_session(gas_used, sessions)
+                .map(|g| (hash, g))
+                .into_iter()
+                .collect();
             self.shared.store.put_events(&events, &session_gas).await?;
             self.txm.outbox().mark_recorded(e.id, block_hash).await?;
             written += events.len() as u64;

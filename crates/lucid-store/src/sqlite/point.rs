@@ -9,12 +9,13 @@
 //!
 //! It never waits: the connections have no busy timeout, so a read that would wait for a lock
 //! (SQLite readers wait only in rare moments of WAL recovery or restart) returns
-//! [`Skipped::Busy`] and the caller reads through the sqlx pool instead, which waits as every other read does. A read
-//! costs SQLite a B-tree descent of pages the OS has cached (about 10 µs here), which is
-//! shorter than Tokio's guidance for work between two `.await`s. A connection that fails in any
-//! other way is dropped (the first such failure is a warning, later ones debug lines: a broken
-//! file must not turn every request into a log line); when none can be opened at all (e.g. the directory is read-only and the
-//! WAL index cannot be mapped) point reads turn off for good, with one warning.
+//! [`Skipped::Busy`] and the caller reads through the sqlx pool instead, which waits as every
+//! other read does. A read costs SQLite a B-tree descent of pages the OS has cached (about 10 µs
+//! here), which is shorter than Tokio's guidance for work between two `.await`s. A connection that
+//! fails in any other way is dropped (the first such failure is a warning, later ones debug
+//! lines: a broken file must not turn every request into a log line); when none can be opened at
+//! all (e.g. the directory is read-only and the WAL index cannot be mapped) point reads turn off
+//! for good, with one warning.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
