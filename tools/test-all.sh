@@ -22,6 +22,14 @@ run() {
 # count NAME PASS FAIL: adds a runner's own counts to the summary.
 count() { passed=$((passed + ${2:-0})); failed=$((failed + ${3:-0})); }
 
+# Disk: a clean run needs about 4 GiB next to the clone (target/ 2.5 GiB, .venv, node_modules, forge's
+# out/). A full disk fails a build midway with "No space left on device", so say it up front.
+free_kib() { df -Pk . | awk 'NR == 2 { print $4 }'; }
+echo "test-all: $(($(free_kib) / 1024)) MiB free for $PWD"
+if [ "$(free_kib)" -lt $((4 * 1024 * 1024)) ]; then
+  echo "test-all: warning: less than 4 GiB free; a clean build of the tests needs about 4 GiB" >&2
+fi
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   # nextest runs the end-to-end tests in their serial groups (.config/nextest.toml); install it like the
   # rest of the toolchain instead of stopping.
@@ -58,6 +66,7 @@ count nextest "$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")" "$(grep -oE '[
 [ -n "$line" ] || broken+=("nextest-no-summary")
 
 echo
+echo "test-all: $(du -sh target 2>/dev/null | cut -f1) in target/, $(($(free_kib) / 1024)) MiB free"
 if [ ${#broken[@]} -gt 0 ]; then
   echo "failed steps: ${broken[*]} (logs in $logs)"
   [ "$failed" -gt 0 ] || failed=${#broken[@]}
