@@ -336,3 +336,135 @@ async fn genesis_from_contract(
     v.genesis_time = on_chain;
     v.build().context("GENESIS_TIME of LucidAnchors")
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::CommandFactory;
+
+    fn run_arg(id: &str) -> clap::Arg {
+        Cli::command()
+            .find_subcommand("run")
+            .and_then(|c| c.get_arguments().find(|a| a.get_id() == id).cloned())
+            .unwrap_or_else(|| panic!("no --{id}"))
+    }
+
+    #[test]
+    fn defaults_and_environment_variables_are_the_documented_ones() {
+        for (id, env, default) in [
+            (
+                "listen",
+                Some("LUCID_INDEXER_LISTEN"),
+                Some("127.0.0.1:8080"),
+            ),
+            ("poll_ms", Some("LUCID_INDEXER_POLL_MS"), Some("500")),
+            ("reorg_window", Some("LUCID_REORG_WINDOW"), Some("64")),
+            ("onsystem_rpc", Some("ON_SYSTEM_CHAIN_RPC"), None),
+            ("tron_rpc", Some("TRON_RPC"), None),
+            ("tron_network", Some("TRON_NETWORK"), Some("local")),
+            (
+                "store",
+                Some("LUCID_STORE"),
+                Some(lucid_store::DEFAULT_STORE_URL),
+            ),
+            (
+                "deployments",
+                Some("LUCID_DEPLOYMENTS"),
+                Some("deployments"),
+            ),
+            ("anchors", Some("LUCID_ANCHORS_ADDRESS"), None),
+            ("chunk_store", Some("LUCID_CHUNK_STORE_ADDRESS"), None),
+            ("router_v0", Some("PAYOUT_ROUTER_V0_ADDRESS"), None),
+            ("router_kyc", Some("PAYOUT_ROUTER_KYC_ADDRESS"), None),
+            ("log_format", Some("LUCID_LOG_FORMAT"), Some("text")),
+            (
+                "onsystem_confirmations",
+                Some("LUCID_ONSYSTEM_CONFIRMATIONS"),
+                None,
+            ),
+            (
+                "payment_confirmations",
+                Some("LUCID_PAYMENT_CONFIRMATIONS"),
+                None,
+            ),
+        ] {
+            let a = run_arg(id);
+            assert_eq!(
+                a.get_env().and_then(|e| e.to_str()),
+                env,
+                "--{id}: environment variable"
+            );
+            let d: Vec<String> = a
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(
+                d,
+                default.into_iter().map(str::to_owned).collect::<Vec<_>>(),
+                "--{id}: default"
+            );
+        }
+    }
+
+    #[test]
+    fn confirmations_default_to_zero_only_on_local_chains() {
+        assert_eq!(default_confirmations(31337), 0);
+        assert_eq!(default_confirmations(31338), 0);
+        // Ethereum mainnet, Sepolia, TRON mainnet and Shasta (their JSON-RPC chain ids).
+        for id in [1, 11_155_111, 728_126_428, 2_494_104_990] {
+            assert_eq!(default_confirmations(id), 12, "chain {id}");
+        }
+    }
+
+    fn args(flags: &[&str]) -> RunArgs {
+        let mut argv = vec!["lucid-indexer", "run"];
+        argv.extend_from_slice(flags);
+        match Cli::try_parse_from(argv) {
+            Ok(Cli { cmd: Cmd::Run(a) }) => a,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn the_payment_chain_is_read_at_tron_rpc_plus_jsonrpc_unless_a_url_is_given() {
+        let a = args(&[
+            "--tron-network",
+            "shasta",
+            "--tron-rpc",
+            "https://api.shasta.trongrid.io/",
+            "--payment-rpc=",
+        ]);
+        assert_eq!(a.tron_network, TronNetwork::Shasta);
+        assert_eq!(
+            payment_url(&a).as_deref(),
+            Some("https://api.shasta.trongrid.io/jsonrpc")
+        );
+        let a = args(&[
+            "--tron-rpc",
+            "http://127.0.0.1:9090",
+            "--payment-rpc",
+            "http://127.0.0.1:8546",
+        ]);
+        assert_eq!(payment_url(&a).as_deref(), Some("http://127.0.0.1:8546"));
+        let a = args(&["--tron-rpc=", "--payment-rpc="]);
+        assert_eq!(payment_url(&a), None);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_flag_named() {
+        for (flags, names) in [
+            (&["--listen", "localhost"][..], "--listen"),
+            (&["--poll-ms", "5"][..], "--poll-ms"),
+            (&["--reorg-window", "0"][..], "--reorg-window"),
+            (&["--tron-network", "nile"][..], "--tron-network"),
+            (&["--log-format", "xml"][..], "--log-format"),
+        ] {
+            let mut argv = vec!["lucid-indexer", "run"];
+            argv.extend_from_slice(flags);
+            let e = Cli::try_parse_from(argv).unwrap_err().to_string();
+            assert!(e.contains(names), "{flags:?}: {e}");
+        }
+    }
+}

@@ -311,10 +311,18 @@ impl Follower {
             Err(e) => {
                 self.adapt_range(from, to, &e);
                 self.note_error(&e);
-                if e.kind.wants_smaller_range() {
+                // A smaller range is asked at once; a single block that still fails has no smaller
+                // range, so it is retried at the poll pace like any other RPC error (never in a
+                // tight loop against the provider).
+                if !e.kind.wants_smaller_range() {
+                    return Err(StepError::rpc(e));
+                }
+                if to > from {
                     return Ok(Step::Progress);
                 }
-                return Err(StepError::rpc(e));
+                return Err(StepError::Retry(format!(
+                    "eth_getLogs of the single block {from} fails, and no smaller range exists: {e}"
+                )));
             }
         };
         // Headers: `from` (parent link), `to` (the new checkpoint), every block with logs (its time),

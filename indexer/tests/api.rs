@@ -141,8 +141,40 @@ async fn every_endpoint_and_schemathesis() {
     .await;
     assert_eq!(code, 200);
     assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
-    let (code, v) = get(&base, "/v1/sessions?limit=5000").await;
+    // `limit` is capped at 1,000, not refused: 1,001 more sessions, then pages of at most 1,000.
+    let other = Address::repeat_byte(0x71);
+    for n in 0..1_001u64 {
+        store
+            .submit_session(&lucid_core::models::SessionSubmission {
+                id: session_uuid(10_000 + n).to_string(),
+                owner_addr: other,
+                started_at: 1_704_067_200 + n,
+                manifest_hash: alloy::primitives::keccak256(n.to_be_bytes()),
+                merkle_root: alloy::primitives::keccak256((n + 1).to_be_bytes()),
+                chunk_count: 1,
+                owner_sig: [1u8; 64].into(),
+                received_at: 1_704_067_200,
+                chunks: vec![],
+            })
+            .await
+            .unwrap();
+    }
+    let (code, v) = get(&base, &format!("/v1/sessions?owner={other:#x}&limit=5000")).await;
     assert_eq!(code, 200, "limit is capped, not refused: {v}");
+    assert_eq!(
+        v["items"].as_array().unwrap().len(),
+        1_000,
+        "limit not capped"
+    );
+    let next = v["nextCursor"].as_str().expect("a next page");
+    let (code, v) = get(
+        &base,
+        &format!("/v1/sessions?owner={other:#x}&limit=5000&cursor={next}"),
+    )
+    .await;
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
+    assert!(v["nextCursor"].is_null(), "{v}");
     // No chunk list known: no proof (404), chunks listed empty.
     let (code, v) = get(&base, &format!("/v1/sessions/{SID_UUID}/chunks")).await;
     assert_eq!(code, 200, "{v}");

@@ -104,16 +104,26 @@ async fn handoff(store_url: &str, before: u64, rounds: u32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_backfill_then_restart_is_exact() {
     let (_dir, store_url) = sqlite_url();
-    sigkill(&store_url, 400, 10).await;
+    let (_ref_dir, reference_url) = sqlite_url();
+    sigkill(&store_url, &reference_url, 400, 10).await;
 }
 
 /// 3 on the MongoDB test server (fewer events and kills: it is a slow Python server).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mongo_sigkill_during_backfill_then_restart_is_exact() {
-    sigkill(&mongo_url("lucid_sigkill"), 60, 4).await;
+    sigkill(
+        &mongo_url("lucid_sigkill"),
+        &mongo_url("lucid_sigkill_ref"),
+        120,
+        4,
+    )
+    .await;
 }
 
-async fn sigkill(store_url: &str, events: u64, kills: u32) {
+/// Kills the indexer `kills` times at random moments of a backfill (each kill checked to land before
+/// the backfill ended), restarts it, and compares the store with the chain and with a store that one
+/// uninterrupted run wrote (`reference_url`): events and the chunk storers derived from them.
+async fn sigkill(store_url: &str, reference_url: &str, events: u64, kills: u32) {
     let store_url = store_url.to_owned();
     let anvil = Anvil::start(31337);
     let url = anvil.url();
@@ -122,11 +132,19 @@ async fn sigkill(store_url: &str, events: u64, kills: u32) {
         emit(&url, emitter, n).await;
     }
     let target = head(&url).await;
+    // Each eth_getLogs answered after 40 ms: the backfill (at most 2 logs per range) lasts longer
+    // than all the runs below together, so every kill lands in it.
+    let proxy = FaultProxy::start(&url);
+    proxy.add_rule(Rule::new(
+        "eth_getLogs",
+        Shape::Delay(Duration::from_millis(40)),
+    ));
     let mut seed = std::process::id() as u64;
+    let mut checkpoints = Vec::new();
     for _ in 0..kills {
         // At most 2 logs per range: kills land while a range is written and the next one read.
         let mut ix = Indexer::onsystem(
-            &url,
+            &proxy.url(),
             emitter,
             &store_url,
             &[
@@ -138,18 +156,52 @@ async fn sigkill(store_url: &str, events: u64, kills: u32) {
                 "2",
             ],
         );
+        let deadline = std::time::Instant::now() + MIN;
+        while ix.status_of(31337).await.is_none() {
+            assert!(std::time::Instant::now() < deadline, "{}", ix.log_text());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let wait = 150 + (seed >> 33) % 600;
-        tokio::time::sleep(Duration::from_millis(wait)).await;
+        tokio::time::sleep(Duration::from_millis(50 + (seed >> 33) % 300)).await;
+        let cp = ix
+            .status_of(31337)
+            .await
+            .and_then(|s| s["checkpoint"].as_u64());
         ix.kill();
+        checkpoints.push(cp);
     }
+    assert!(
+        checkpoints.iter().all(|c| c.is_none_or(|c| c < target)),
+        "a kill landed after the backfill reached {target}: checkpoints {checkpoints:?}"
+    );
+    assert!(
+        checkpoints.iter().flatten().any(|&c| c > 0),
+        "no run made progress: {checkpoints:?}"
+    );
     let mut ix = Indexer::onsystem(&url, emitter, &store_url, &[]);
     ix.wait_checkpoint(31337, target, MIN).await;
     ix.terminate();
     let store = open(&store_url).await;
     assert_exact(store.as_ref(), &url, 31337, emitter).await;
+    // Derived state: the same chunk storers as a store written by one uninterrupted run.
+    let mut ix = Indexer::onsystem(&url, emitter, reference_url, &[]);
+    ix.wait_checkpoint(31337, target, MIN).await;
+    ix.terminate();
+    let reference = open(reference_url).await;
+    for e in ground_truth(&url, 31337, emitter).await {
+        let sid = e.args["sessionId"].as_str().unwrap();
+        let bytes = alloy::hex::decode(sid).unwrap();
+        let id = uuid::Uuid::from_slice(&bytes[..16]).unwrap().to_string();
+        let got = store.chunks_of_session(&id).await.unwrap();
+        assert!(!got.is_empty(), "no chunk derived for session {id}");
+        assert_eq!(
+            got,
+            reference.chunks_of_session(&id).await.unwrap(),
+            "session {id}"
+        );
+    }
 }
 
 /// 4: `anvil_reorg` of depth 1–10 while indexing: the store follows the canonical chain; a fork
@@ -434,4 +486,196 @@ async fn sigterm_while_waiting_for_the_rpc_exits_at_once() {
         t0.elapsed()
     );
     assert!(ix.log_text().contains("stopped during start-up"));
+}
+
+/// 7, a range that cannot shrink: one block whose `eth_getLogs` always fails ("too many results", no
+/// suggestion) is asked again at the poll pace, never in a tight loop against the provider, and
+/// indexing resumes exactly when the provider recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_block_that_always_fails_is_retried_at_the_poll_pace() {
+    let anvil = Anvil::start(31337);
+    let url = anvil.url();
+    let emitter = deploy_emitter(&url).await;
+    for n in 0..20 {
+        emit(&url, emitter, n).await;
+    }
+    let proxy = FaultProxy::start(&url);
+    proxy.add_rule(Rule::new(
+        "eth_getLogs",
+        Shape::TooManyResults(Suggest::None),
+    ));
+    let (_dir, store_url) = sqlite_url();
+    let mut ix = Indexer::onsystem(
+        &proxy.url(),
+        emitter,
+        &store_url,
+        &["--initial-range", "64"],
+    );
+    // 64 → 1 block in six halvings, then one attempt per poll (100 ms).
+    let deadline = std::time::Instant::now() + MIN;
+    while !proxy.log_ranges().iter().any(|(from, to, _)| from == to) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never narrowed to one block: {:?}",
+            proxy.log_ranges()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = proxy.calls("eth_getLogs");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let asked = proxy.calls("eth_getLogs") - before;
+    assert!(
+        asked <= 45,
+        "{asked} eth_getLogs calls in 3 s for one block that cannot shrink (poll 100 ms)"
+    );
+    assert!(asked >= 5, "stopped asking: {asked} calls in 3 s");
+    let last = *proxy.log_ranges().last().unwrap();
+    assert_eq!(
+        last.0, last.1,
+        "asked more than the failing block: {last:?}"
+    );
+    let s = ix.status_of(31337).await.unwrap();
+    assert!(
+        s["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains(&format!("single block {}", last.0))),
+        "{s}"
+    );
+    proxy.clear_rules();
+    ix.wait_checkpoint(31337, head(&url).await, MIN).await;
+    assert!(ix.terminate().success());
+    let store = open(&store_url).await;
+    assert_exact(store.as_ref(), &url, 31337, emitter).await;
+}
+
+/// 7, suggestions: a "too many results" that names a usable range is followed to exactly that range,
+/// not merely halved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suggested_range_is_adopted() {
+    let anvil = Anvil::start(31337);
+    let url = anvil.url();
+    let emitter = deploy_emitter(&url).await;
+    for n in 0..30 {
+        emit(&url, emitter, n).await;
+    }
+    let proxy = FaultProxy::start(&url);
+    proxy.add_rule(Rule::new("eth_getLogs", Shape::TooManyResults(Suggest::Blocks(3))).times(1));
+    let (_dir, store_url) = sqlite_url();
+    let mut ix = Indexer::onsystem(
+        &proxy.url(),
+        emitter,
+        &store_url,
+        &["--initial-range", "64"],
+    );
+    ix.wait_checkpoint(31337, head(&url).await, MIN).await;
+    let ranges = proxy.log_ranges();
+    let i = ranges.iter().position(|r| r.2).expect("no fault injected");
+    let (from, to, _) = ranges[i];
+    assert!(
+        to - from + 1 > 6,
+        "the failing range is too short to tell: {ranges:?}"
+    );
+    let next = ranges[i + 1..]
+        .iter()
+        .find(|r| r.0 == from)
+        .expect("the failed range's start was never asked again");
+    assert_eq!(
+        (next.0, next.1),
+        (from, from + 2),
+        "the suggested 3 blocks were not adopted: {ranges:?}"
+    );
+    assert!(ix.terminate().success());
+    let store = open(&store_url).await;
+    assert_exact(store.as_ref(), &url, 31337, emitter).await;
+}
+
+/// 9, a header without its time: blocks served with timestamp 0 are fetched again; no event is stored
+/// with time 0 and every time equals the chain's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_with_a_zero_timestamp_are_fetched_again() {
+    let anvil = Anvil::start(31337);
+    let url = anvil.url();
+    let emitter = deploy_emitter(&url).await;
+    for n in 0..20 {
+        emit(&url, emitter, n).await;
+    }
+    let proxy = FaultProxy::start(&url);
+    proxy.add_rule(Rule::new("eth_getBlockByNumber", Shape::ZeroTimestamp).every(2));
+    let (_dir, store_url) = sqlite_url();
+    let mut ix = Indexer::onsystem(&proxy.url(), emitter, &store_url, &[]);
+    ix.wait_checkpoint(31337, head(&url).await, MIN).await;
+    assert!(
+        proxy.injected("eth_getBlockByNumber") >= 5,
+        "few zero timestamps served: {}",
+        proxy.injected("eth_getBlockByNumber")
+    );
+    assert!(ix.terminate().success());
+    let store = open(&store_url).await;
+    // The ground truth reads anvil directly; assert_exact also checks that no time is 0.
+    assert_exact(store.as_ref(), &url, 31337, emitter).await;
+}
+
+/// SIGINT (Ctrl-C) in the middle of a backfill: the process exits 0 and the store holds exactly the
+/// chain's events up to its checkpoint, none above (whole ranges only). With `--log-format json`
+/// every line the indexer logs is one JSON object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_mid_backfill_exits_0_with_whole_ranges_and_json_logs() {
+    let anvil = Anvil::start(31337);
+    let url = anvil.url();
+    let emitter = deploy_emitter(&url).await;
+    for n in 0..60 {
+        emit(&url, emitter, n).await;
+    }
+    let end = head(&url).await;
+    // Two blocks per range, each answered after 150 ms: a backfill of several seconds.
+    let proxy = FaultProxy::start(&url);
+    proxy.add_rule(Rule::new(
+        "eth_getLogs",
+        Shape::Delay(Duration::from_millis(150)),
+    ));
+    let (_dir, store_url) = sqlite_url();
+    let mut ix = Indexer::onsystem(
+        &proxy.url(),
+        emitter,
+        &store_url,
+        &[
+            "--initial-range",
+            "2",
+            "--max-range",
+            "2",
+            "--log-format",
+            "json",
+        ],
+    );
+    ix.wait_checkpoint(31337, 10, MIN).await;
+    let st = ix.interrupt();
+    assert!(st.success(), "exit {st}: {}", tail(&ix.log_text()));
+    let store = open(&store_url).await;
+    let cp = store.checkpoint(31337).await.unwrap().unwrap().block_number;
+    assert!(
+        cp < end,
+        "the backfill had ended before SIGINT (checkpoint {cp})"
+    );
+    let truth: Vec<_> = ground_truth(&url, 31337, emitter)
+        .await
+        .into_iter()
+        .filter(|e| e.block_number <= cp)
+        .collect();
+    assert_eq!(
+        stored(store.as_ref(), 31337).await,
+        truth,
+        "checkpoint {cp}"
+    );
+    let log = ix.log_text();
+    let mut lines = 0;
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+        lines += 1;
+    }
+    assert!(lines >= 2, "{log}");
 }

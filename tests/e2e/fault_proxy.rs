@@ -31,6 +31,9 @@ pub enum Shape {
     RpcError(i64, String),
     /// `{"result": null}`.
     Null,
+    /// Forwarded, then the block's `timestamp` replaced by `0x0` (a node that serves a header without
+    /// its time).
+    ZeroTimestamp,
     /// A body that is not JSON.
     Garbage,
 }
@@ -40,6 +43,8 @@ pub enum Suggest {
     None,
     Half,
     Equal,
+    /// The first `n` blocks of the asked range.
+    Blocks(u64),
 }
 
 /// Applies `shape` to requests of `method`: every `every`-th matching call, `remaining` times
@@ -81,6 +86,8 @@ struct ProxyState {
     /// Calls by method, and faults injected by method.
     calls: BTreeMap<String, u64>,
     injected: BTreeMap<String, u64>,
+    /// Every `eth_getLogs` asked: (fromBlock, toBlock, whether a fault answered it).
+    log_ranges: Vec<(u64, u64, bool)>,
 }
 
 /// A running proxy; stops when dropped.
@@ -195,6 +202,11 @@ impl FaultProxy {
         self.with(|s| s.calls.get(method).copied().unwrap_or(0))
     }
 
+    /// Every `eth_getLogs` asked so far: (fromBlock, toBlock, whether a fault answered it).
+    pub fn log_ranges(&self) -> Vec<(u64, u64, bool)> {
+        self.with(|s| s.log_ranges.clone())
+    }
+
     /// Faults injected for a method.
     pub fn injected(&self, method: &str) -> u64 {
         self.with(|s| s.injected.get(method).copied().unwrap_or(0))
@@ -277,6 +289,11 @@ async fn handle(State(ctx): State<Ctx>, body: Bytes) -> Result<Response, Respons
         if fault.is_some() {
             *s.injected.entry(method.clone()).or_default() += 1;
         }
+        if method == "eth_getLogs" {
+            let from = hex_u64(&req["params"][0]["fromBlock"]).unwrap_or(0);
+            let to = hex_u64(&req["params"][0]["toBlock"]).unwrap_or(u64::MAX);
+            s.log_ranges.push((from, to, fault.is_some()));
+        }
         (fault, s.lag)
     };
     if let Some(shape) = fault {
@@ -293,6 +310,11 @@ async fn handle(State(ctx): State<Ctx>, body: Bytes) -> Result<Response, Respons
                     ),
                     Suggest::Equal => format!(
                         "query returned more than 10000 results. Try with this block range [{from:#x}, {to:#x}]."
+                    ),
+                    Suggest::Blocks(n) => format!(
+                        "query returned more than 10000 results. Try with this block range [{:#x}, {:#x}].",
+                        from,
+                        to.min(from + n.max(1) - 1)
                     ),
                 };
                 Ok(rpc_error(&id, -32005, &msg))
@@ -319,6 +341,15 @@ async fn handle(State(ctx): State<Ctx>, body: Bytes) -> Result<Response, Respons
                 Ok(axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": null})).into_response())
             }
             Shape::Garbage => Ok((StatusCode::OK, "{\"jsonrpc\":\"2.0\",\"id\":").into_response()),
+            Shape::ZeroTimestamp => Ok(match forward(&ctx, body).await {
+                Ok(mut v) => {
+                    if v["result"].is_object() {
+                        v["result"]["timestamp"] = json!("0x0");
+                    }
+                    axum::Json(v).into_response()
+                }
+                Err(r) => r,
+            }),
         };
     }
     if lag > 0 {

@@ -32,6 +32,19 @@ fn summary_number(text: &str, key: &str) -> u64 {
         .unwrap_or_else(|_| panic!("{key} is not a number:\n{text}"))
 }
 
+/// The path of the run's `GET <prefix>… →` line (what `./dev up` asked the indexer).
+fn queried_path(text: &str, prefix: &str) -> String {
+    text.lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("GET ")
+                .filter(|p| p.starts_with(prefix))
+        })
+        .and_then(|l| l.split(" → ").next())
+        .unwrap_or_else(|| panic!("the run never queried {prefix}…:\n{text}"))
+        .to_owned()
+}
+
 /// A plain HTTP/1.1 GET: (status, body).
 fn http_get(port: u16, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -162,6 +175,37 @@ fn dev_up_runs_the_network_and_the_dashboard_answers() {
     // While it runs: the API answers and the dashboard shows live data in headless Chromium.
     let (st, body) = http_get(indexer, "/v1/status");
     assert_eq!(st, 200, "GET /v1/status: {body}");
+    // The indexer's own record of the run, from the paths the run queried: each slot's plan and
+    // result (a primary and a fallback win, each winner the planned node), and the month's payouts
+    // paid on the payment chain.
+    let (st, body) = http_get(indexer, &queried_path(&text, "/v1/slots?"));
+    assert_eq!(st, 200, "{body}");
+    let slots: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let items = slots["items"].as_array().unwrap();
+    let won = |reason: &str| {
+        items.iter().any(|s| {
+            let r = &s["result"];
+            r["reason"] == reason
+                && match reason {
+                    "primary" => r["winner"] == s["primary"],
+                    _ => s["fallbacks"]
+                        .as_array()
+                        .is_some_and(|f| f.contains(&r["winner"])),
+                }
+        })
+    };
+    assert!(won("primary") && won("fallback"), "slots: {body}");
+    let (st, body) = http_get(indexer, &queried_path(&text, "/v1/payouts?"));
+    assert_eq!(st, 200, "{body}");
+    let payouts: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let items = payouts["items"].as_array().unwrap();
+    assert!(
+        !items.is_empty()
+            && items
+                .iter()
+                .all(|p| p["status"] == "paid" && p["txid"].is_string()),
+        "payouts: {body}"
+    );
     let shot = root.join("target/browser/system-up-dashboard.png");
     let browser = Command::new("bash")
         .arg(root.join("tools/browser-test.sh"))

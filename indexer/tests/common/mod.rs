@@ -181,13 +181,14 @@ impl Indexer {
                 "--listen",
                 &format!("127.0.0.1:{port}"),
             ])
-            .args([
-                "--poll-ms",
-                "100",
-                "--no-progress",
-                "--deployments",
-                "/nonexistent",
-            ])
+            .args(["--poll-ms", "100", "--no-progress"])
+            // No deployment files unless the test names a directory.
+            .args(
+                (!args.iter().any(|a| a == "--deployments"))
+                    .then_some(["--deployments", "/nonexistent"])
+                    .into_iter()
+                    .flatten(),
+            )
             .env_remove("ON_SYSTEM_CHAIN_RPC")
             .env_remove("TRON_RPC")
             .env_remove("GENESIS_TIME")
@@ -263,15 +264,24 @@ impl Indexer {
 
     /// SIGTERM, then the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("-TERM")
+    }
+
+    /// SIGINT (Ctrl-C), then the exit status.
+    pub fn interrupt(&mut self) -> std::process::ExitStatus {
+        self.signal("-INT")
+    }
+
+    fn signal(&mut self, sig: &str) -> std::process::ExitStatus {
         let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([sig, &self.child.id().to_string()])
             .status();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(st)) = self.child.try_wait() {
                 return st;
             }
-            assert!(Instant::now() < deadline, "indexer ignored SIGTERM");
+            assert!(Instant::now() < deadline, "indexer ignored {sig}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
