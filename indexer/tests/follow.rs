@@ -407,13 +407,16 @@ async fn rpc_downtime_is_not_ready_then_catches_up() {
     assert_exact(store.as_ref(), &url, 31337, emitter).await;
 }
 
-/// 6: a reorg on one chain while the other produces events: the other stays exact.
+/// 6: two chains, independent. An outage of one while the other produces events, then a reorg on
+/// the other (rolled back) and one deeper than its window (halted) while the first produces events:
+/// neither chain waits for the other, and each one's store is exactly its chain (content and times).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reorg_on_one_chain_leaves_the_other_exact() {
+async fn a_reorg_or_an_outage_on_one_chain_leaves_the_other_exact() {
     let a = Anvil::start(31337);
     let b = Anvil::start(31338);
     let ea = deploy_emitter(&a.url()).await;
     let eb = deploy_emitter(&b.url()).await;
+    let pb = FaultProxy::start(&b.url());
     let (_dir, store_url) = sqlite_url();
     let args: Vec<String> = vec![
         "--onsystem-rpc".into(),
@@ -423,13 +426,15 @@ async fn a_reorg_on_one_chain_leaves_the_other_exact() {
         "--onsystem-start-block".into(),
         "0".into(),
         "--payment-rpc".into(),
-        b.url(),
+        pb.url(),
         "--router-v0".into(),
         format!("{eb:#x}"),
         "--payment-start-block".into(),
         "0".into(),
         "--reorg-window".into(),
         "8".into(),
+        "--rpc-timeout-ms".into(),
+        "1000".into(),
     ];
     let mut ix = Indexer::spawn(&store_url, &args);
     for n in 0..30 {
@@ -437,26 +442,81 @@ async fn a_reorg_on_one_chain_leaves_the_other_exact() {
         emit_paid(&b.url(), eb, n).await;
     }
     ix.wait_checkpoint(31337, head(&a.url()).await, MIN).await;
-    // A fork deeper than chain a's window halts chain a only.
-    rpc(&a.url(), "anvil_reorg", json!([5, []])).await;
-    rpc(&a.url(), "anvil_reorg", json!([12, []])).await;
-    for n in 100..130 {
+    ix.wait_checkpoint(31338, head(&b.url()).await, MIN).await;
+
+    // The payment chain's node down: the on-system chain goes on alone.
+    pb.set_down(true);
+    for n in 30..40 {
+        emit(&a.url(), ea, n).await;
         emit_paid(&b.url(), eb, n).await;
     }
-    ix.wait_checkpoint(31338, head(&b.url()).await, MIN).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let store = open(&store_url).await;
-    // The payment chain's emitter is decoded as a router: compare raw ids and blocks.
-    let got = stored(store.as_ref(), 31338).await;
-    let c = lucid_chain::ChainClient::new(&b.url(), Duration::from_secs(5)).unwrap();
-    let logs = c.logs_once(&[eb], 0, head(&b.url()).await).await.unwrap();
-    assert_eq!(got.len(), logs.len());
-    for (e, l) in got.iter().zip(&logs) {
-        assert_eq!(
-            (e.block_number, e.tx_hash, e.log_index),
-            (l.block_number(), l.transaction_hash, l.log_index())
-        );
+    ix.wait_checkpoint(31337, head(&a.url()).await, MIN).await;
+    // Not ready while a chain's head is unknown (stale after 3 s with a 1 s RPC timeout).
+    let deadline = std::time::Instant::now() + MIN;
+    loop {
+        let (code, ready) = ix.get("/ready").await;
+        if code == 503 {
+            assert!(ready.to_string().contains("31338"), "{ready}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{ready}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let hb_seen = ix.status_of(31338).await.unwrap()["checkpoint"].as_u64();
+    assert!(
+        hb_seen < Some(head(&b.url()).await),
+        "indexed through a closed port?"
+    );
+    pb.set_down(false);
+    ix.wait_checkpoint(31338, head(&b.url()).await, MIN).await;
+
+    // The payment chain produces events all along while the on-system chain forks.
+    let stop = Arc::new(AtomicBool::new(false));
+    let bg = {
+        let (url, stop) = (b.url(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 1_000;
+            while !stop.load(Ordering::Relaxed) {
+                emit_paid(&url, eb, n).await;
+                n += 1;
+                tokio::time::sleep(Duration::from_millis(40)).await;
+            }
+        })
+    };
+    // A fork within the window: rolled back and re-indexed.
+    rpc(&a.url(), "anvil_reorg", json!([5, []])).await;
+    let deadline = std::time::Instant::now() + MIN;
+    loop {
+        let s = ix.status_of(31337).await.unwrap();
+        if s["reorgs"].as_u64() >= Some(1) && s["checkpoint"].as_u64() >= Some(head(&a.url()).await)
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no rollback: {s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let store = open(&store_url).await;
+    assert_exact(store.as_ref(), &a.url(), 31337, ea).await;
+    // A fork deeper than the window halts the on-system chain only.
+    rpc(&a.url(), "anvil_reorg", json!([12, []])).await;
+    let deadline = std::time::Instant::now() + MIN;
+    while ix.status_of(31337).await.unwrap()["halted"].is_null() {
+        assert!(std::time::Instant::now() < deadline, "no halt");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    bg.await.unwrap();
+    ix.wait_checkpoint(31338, head(&b.url()).await, MIN).await;
+    let truth = ground_truth_as(
+        &b.url(),
+        31338,
+        eb,
+        lucid_chain::ContractKind::PayoutRouterV0,
+    )
+    .await;
+    assert!(truth.len() > 45, "{} payment events", truth.len());
+    assert_eq!(stored(store.as_ref(), 31338).await, truth);
     assert!(ix.terminate().success());
 }
 

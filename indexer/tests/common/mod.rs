@@ -104,9 +104,19 @@ pub async fn emit_log(url: &str, emitter: Address, d: &alloy::primitives::LogDat
 
 /// Every `ChainEvent` the chain has for the emitter, decoded like the indexer does.
 pub async fn ground_truth(url: &str, chain_id: u64, emitter: Address) -> Vec<ChainEvent> {
+    ground_truth_as(url, chain_id, emitter, ContractKind::LucidChunkStore).await
+}
+
+/// [`ground_truth`] with the emitter followed as a given contract.
+pub async fn ground_truth_as(
+    url: &str,
+    chain_id: u64,
+    emitter: Address,
+    kind: ContractKind,
+) -> Vec<ChainEvent> {
     let c = ChainClient::new(url, Duration::from_secs(10)).unwrap();
     let head = c.block_number().await.unwrap();
-    let dec = EventDecoder::new(chain_id, [(emitter, ContractKind::LucidChunkStore)]);
+    let dec = EventDecoder::new(chain_id, [(emitter, kind)]);
     let logs = c.logs_once(&[emitter], 0, head).await.unwrap();
     let mut out = Vec::new();
     for l in logs {
