@@ -2,7 +2,8 @@
 //! inherited items appear in each interface), plus the OpenZeppelin parts the contracts inherit
 //! (access control, default-admin rules, pausing, EIP-712 domain), whose events the contracts emit too.
 //!
-//! `tests/abi.rs` proves every event and function here equals the compiled Solidity ABI.
+//! `tests/e2e/chain_abi.rs` proves that every event, function and error here has the same signature and
+//! shape in the compiled Solidity ABI, and that the interfaces' bindings match it one for one.
 #![allow(
     missing_docs,
     missing_debug_implementations,

@@ -137,18 +137,23 @@ pub fn cp(chain: u64, block: u64) -> Checkpoint {
     }
 }
 
+/// An event that derives nothing (`ChunkAnchored`) at `(chain, block, log)`.
+pub fn inert(chain: u64, block: u64, log: u64) -> ChainEvent {
+    event(
+        chain,
+        block,
+        log,
+        "ChunkAnchored",
+        json!({"sessionId": uuid_bytes32(block), "index": log, "submitter": hx(&addr(1)), "chunkHash": hx(&h32(log))}),
+    )
+}
+
 /// Blocks `[from, to]` of a chain, `per_block` events that derive nothing.
 pub fn range(chain: u64, from: u64, to: u64, per_block: u64) -> BlockRange {
     let mut ev = Vec::new();
     for b in from..=to {
         for l in 0..per_block {
-            ev.push(event(
-                chain,
-                b,
-                l,
-                "ChunkAnchored",
-                json!({"sessionId": uuid_bytes32(b), "index": l, "submitter": hx(&addr(1)), "chunkHash": hx(&h32(l))}),
-            ));
+            ev.push(inert(chain, b, l));
         }
     }
     BlockRange::new(cp(chain, to), ev)
@@ -855,30 +860,137 @@ pub async fn pagination_stability(c: Ctx) {
         Err(StoreError::Invalid(_))
     ));
 
-    // events
-    s.write_block_range(&range(3, 1, 10, 3)).await.unwrap();
+    // events: while a cursor pages through chain 3, rows are inserted before its position (an
+    // earlier block, and its own block at a lower log index: `put_events` writes out of block
+    // order, as a keeper recording its own transactions does), after it (its block at a higher log
+    // index, the next block, and the indexer's next block range) and on chains outside the query.
+    // Keyset pages must hold every row of the start exactly once and in order, every row inserted
+    // after the position before the next read, and nothing inserted before it.
+    let chain = 3;
+    // blocks 2, 4, …, 20 with logs 10, 20, 30: free positions on both sides of every row (logs stay
+    // below 100 so that `event`'s transaction hashes stay distinct)
+    let at_start: Vec<ChainEvent> = (1..=10)
+        .flat_map(|b| [10, 20, 30].map(|l| inert(chain, 2 * b, l)))
+        .collect();
+    s.write_block_range(&BlockRange::new(cp(chain, 20), at_start.clone()))
+        .await
+        .unwrap();
     let eq = EventQuery {
-        chain_id: Some(3),
+        chain_id: Some(chain),
         event: None,
         from_block: 0,
         to_block: 1000,
     };
-    let mut seen = Vec::new();
+    let key = |e: &ChainEvent| (e.chain_id, e.block_number, e.log_index);
+    let mut taken: BTreeSet<(u64, u64, u64)> = at_start.iter().map(key).collect();
+    /// An event at the first free log index of `block` among `logs` (then taken).
+    fn take(
+        taken: &mut BTreeSet<(u64, u64, u64)>,
+        chain: u64,
+        block: u64,
+        logs: impl IntoIterator<Item = u64>,
+    ) -> Option<ChainEvent> {
+        let l = logs
+            .into_iter()
+            .find(|&l| taken.insert((chain, block, l)))?;
+        Some(inert(chain, block, l))
+    }
+    let (mut before, mut after, mut elsewhere) = (Vec::new(), Vec::new(), Vec::new());
+    let mut seen: Vec<ChainEvent> = Vec::new();
     let mut cursor: Option<String> = None;
-    let mut b = 11;
+    let (mut pages, mut next_block) = (0, 21);
     loop {
         let page = s.events(&eq, cursor.as_deref(), 4).await.unwrap();
-        seen.extend(page.items.iter().map(|e| e.id.clone()));
-        // the indexer goes on writing later blocks meanwhile
-        s.write_block_range(&range(3, b, b, 1)).await.unwrap();
-        b += 1;
-        match page.next_cursor {
-            Some(c) if b < 14 => cursor = Some(c),
-            _ => break,
+        assert!(page.items.len() <= 4);
+        seen.extend(page.items.iter().cloned());
+        pages += 1;
+        // inserts only while another read follows (and for the first pages, so that paging ends)
+        let Some(c) = page.next_cursor else { break };
+        cursor = Some(c);
+        if pages > 6 {
+            continue;
         }
+        let last = page.items.last().unwrap();
+        let (b, l) = (last.block_number, last.log_index);
+        let early: Vec<ChainEvent> = [
+            take(&mut taken, chain, b, (0..l).rev()),
+            take(&mut taken, chain, b - 1, 0..100),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let late: Vec<ChainEvent> = [
+            take(&mut taken, chain, b, l + 1..100),
+            take(&mut taken, chain, b + 1, 5..100),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let other: Vec<ChainEvent> = [
+            take(&mut taken, chain - 1, b, l..100),
+            take(&mut taken, chain + 1, 1, 0..100),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        assert_eq!((early.len(), late.len(), other.len()), (2, 2, 2));
+        let mut out_of_order: Vec<ChainEvent> = [&early[..], &late[..], &other[..]].concat();
+        out_of_order.reverse();
+        s.put_events(&out_of_order, &BTreeMap::new()).await.unwrap();
+        // the indexer goes on writing later blocks meanwhile
+        let next = range(chain, next_block, next_block, 1);
+        assert!(taken.insert(key(&next.events[0])));
+        s.write_block_range(&next).await.unwrap();
+        next_block += 1;
+        before.extend(early);
+        after.extend(late);
+        after.extend(next.events);
+        elsewhere.extend(other);
     }
-    let uniq: BTreeSet<_> = seen.iter().cloned().collect();
-    assert_eq!(uniq.len(), seen.len());
+    assert!(pages > 7, "{pages} pages");
+    let keys: Vec<_> = seen.iter().map(key).collect();
+    assert!(
+        keys.windows(2).all(|w| w[0] < w[1]),
+        "pages out of (chain, block, log) order, or an event returned twice: {keys:?}"
+    );
+    let ids: BTreeSet<&str> = seen.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), seen.len(), "an event was returned twice");
+    let start_ids: BTreeSet<&str> = at_start.iter().map(|e| e.id.as_str()).collect();
+    let got_start: Vec<_> = seen
+        .iter()
+        .filter(|e| start_ids.contains(e.id.as_str()))
+        .map(key)
+        .collect();
+    assert_eq!(
+        got_start,
+        at_start.iter().map(key).collect::<Vec<_>>(),
+        "the events of the start, each once and in order"
+    );
+    for e in &after {
+        assert!(
+            ids.contains(e.id.as_str()),
+            "{:?}, inserted after the cursor, was skipped",
+            key(e)
+        );
+    }
+    for e in before.iter().chain(&elsewhere) {
+        assert!(
+            !ids.contains(e.id.as_str()),
+            "{:?}, inserted before the cursor or on another chain, was returned",
+            key(e)
+        );
+    }
+    assert_eq!(seen.len(), at_start.len() + after.len());
+    let mut returned: Vec<ChainEvent> = [&at_start[..], &after[..]].concat();
+    returned.sort_by_key(key);
+    assert_eq!(
+        seen, returned,
+        "the pages are the events of the start and those inserted after"
+    );
+    // what was inserted before the cursor is stored all the same: a new paging returns everything
+    let mut want: Vec<ChainEvent> = [&at_start[..], &before[..], &after[..]].concat();
+    want.sort_by_key(key);
+    assert_eq!(all_events(s, Some(chain)).await, want);
 }
 
 /// The rollback contract: exactly the state before the range, whatever derived from it.
