@@ -739,3 +739,47 @@ async fn sigint_mid_backfill_exits_0_with_whole_ranges_and_json_logs() {
     }
     assert!(lines >= 2, "{log}");
 }
+
+/// On a terminal (a pseudo-terminal from `script`), a backfill shows a progress bar per chain: blocks
+/// indexed of the head, events/s and an ETA. (Every other test runs with `--no-progress`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_progress_bar_on_a_tty_shows_blocks_events_per_second_and_eta() {
+    let anvil = Anvil::start(31337);
+    let url = anvil.url();
+    let emitter = deploy_emitter(&url).await;
+    for n in 0..40 {
+        emit(&url, emitter, n).await;
+    }
+    // Two blocks per range, each answered after 150 ms: a backfill of about 3 s.
+    let proxy = FaultProxy::start(&url);
+    proxy.add_rule(Rule::new(
+        "eth_getLogs",
+        Shape::Delay(Duration::from_millis(150)),
+    ));
+    let (_dir, store_url) = sqlite_url();
+    let cmd = format!(
+        "timeout --preserve-status -s TERM 4 {} run --onsystem-rpc {} --chunk-store {emitter:#x} \
+         --onsystem-start-block 0 --onsystem-confirmations 0 --store {store_url} \
+         --listen 127.0.0.1:{} --deployments /nonexistent --initial-range 2 --max-range 2 \
+         --poll-ms 100",
+        env!("CARGO_BIN_EXE_lucid-indexer"),
+        proxy.url(),
+        free_port()
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("script")
+            .args(["-qfec", &cmd, "/dev/null"])
+            .env("RUST_LOG", "warn")
+            .env_remove("TRON_RPC")
+            .env_remove("LUCID_PAYMENT_JSONRPC")
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("script(1) from util-linux");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {}: {text}", out.status);
+    for want in ["onsystem 31337", "blocks", "events/s", "ETA"] {
+        assert!(text.contains(want), "no {want:?} on the terminal: {text}");
+    }
+}
