@@ -313,7 +313,7 @@ async fn every_endpoint_and_schemathesis() {
             .args(["run", &format!("{base}/openapi.json")])
             .args([
                 "--checks",
-                "not_a_server_error",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance",
                 "--max-examples",
                 "30",
                 "--workers",
