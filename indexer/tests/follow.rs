@@ -212,10 +212,10 @@ async fn reorgs_roll_back_to_the_canonical_chain() {
     reorgs(&store_url, 10).await;
 }
 
-/// 4 on the MongoDB test server (depths 1–5, then the fork deeper than the window).
+/// 4 on the MongoDB test server (depths 1–10, then the fork deeper than the window).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mongo_reorgs_roll_back_to_the_canonical_chain() {
-    reorgs(&mongo_url("lucid_reorgs"), 5).await;
+    reorgs(&mongo_url("lucid_reorgs"), 10).await;
 }
 
 async fn reorgs(store_url: &str, max_depth: u64) {
@@ -224,6 +224,7 @@ async fn reorgs(store_url: &str, max_depth: u64) {
     let url = anvil.url();
     let emitter = deploy_emitter(&url).await;
     let mut ix = Indexer::onsystem(&url, emitter, &store_url, &["--reorg-window", "16"]);
+    let store = open(&store_url).await;
     let mut n = 0;
     for depth in 1..=max_depth {
         for _ in 0..(depth + 3) {
@@ -236,7 +237,6 @@ async fn reorgs(store_url: &str, max_depth: u64) {
         emit(&url, emitter, 100_000 + depth).await;
         ix.wait_checkpoint(31337, head(&url).await, MIN).await;
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let store = open(&store_url).await;
         assert_exact(store.as_ref(), &url, 31337, emitter).await;
     }
     let s = ix.status_of(31337).await.unwrap();
@@ -275,10 +275,21 @@ async fn reorgs(store_url: &str, max_depth: u64) {
 /// backfill and live: progress goes on, no rollback without a proven fork, no zero timestamp.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_faults_of_every_shape_never_stop_or_corrupt() {
+    let (_dir, store_url) = sqlite_url();
+    rpc_faults(&store_url, 120).await;
+}
+
+/// 5 + 7 + 9 on the MongoDB test server (fewer events: it is a slow Python server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_rpc_faults_of_every_shape_never_stop_or_corrupt() {
+    rpc_faults(&mongo_url("lucid_rpc_faults"), 60).await;
+}
+
+async fn rpc_faults(store_url: &str, events: u64) {
     let anvil = Anvil::start(31337);
     let url = anvil.url();
     let emitter = deploy_emitter(&url).await;
-    for n in 0..120 {
+    for n in 0..events {
         emit(&url, emitter, n).await;
     }
     let proxy = FaultProxy::start(&url);
@@ -303,11 +314,10 @@ async fn rpc_faults_of_every_shape_never_stop_or_corrupt() {
     ] {
         proxy.add_rule(r);
     }
-    let (_dir, store_url) = sqlite_url();
     let mut ix = Indexer::onsystem(
         &proxy.url(),
         emitter,
-        &store_url,
+        store_url,
         &[
             "--rpc-timeout-ms",
             "1000",
@@ -349,7 +359,7 @@ async fn rpc_faults_of_every_shape_never_stop_or_corrupt() {
         "{m}"
     );
     assert!(ix.terminate().success());
-    let store = open(&store_url).await;
+    let store = open(store_url).await;
     assert_exact(store.as_ref(), &url, 31337, emitter).await;
 }
 
@@ -653,6 +663,17 @@ async fn a_suggested_range_is_adopted() {
 /// with time 0 and every time equals the chain's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headers_with_a_zero_timestamp_are_fetched_again() {
+    let (_dir, store_url) = sqlite_url();
+    zero_timestamps(&store_url).await;
+}
+
+/// The same on the MongoDB test server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_headers_with_a_zero_timestamp_are_fetched_again() {
+    zero_timestamps(&mongo_url("lucid_zero_time")).await;
+}
+
+async fn zero_timestamps(store_url: &str) {
     let anvil = Anvil::start(31337);
     let url = anvil.url();
     let emitter = deploy_emitter(&url).await;
@@ -661,8 +682,7 @@ async fn headers_with_a_zero_timestamp_are_fetched_again() {
     }
     let proxy = FaultProxy::start(&url);
     proxy.add_rule(Rule::new("eth_getBlockByNumber", Shape::ZeroTimestamp).every(2));
-    let (_dir, store_url) = sqlite_url();
-    let mut ix = Indexer::onsystem(&proxy.url(), emitter, &store_url, &[]);
+    let mut ix = Indexer::onsystem(&proxy.url(), emitter, store_url, &[]);
     ix.wait_checkpoint(31337, head(&url).await, MIN).await;
     assert!(
         proxy.injected("eth_getBlockByNumber") >= 5,
@@ -670,7 +690,7 @@ async fn headers_with_a_zero_timestamp_are_fetched_again() {
         proxy.injected("eth_getBlockByNumber")
     );
     assert!(ix.terminate().success());
-    let store = open(&store_url).await;
+    let store = open(store_url).await;
     // The ground truth reads anvil directly; assert_exact also checks that no time is 0.
     assert_exact(store.as_ref(), &url, 31337, emitter).await;
 }
