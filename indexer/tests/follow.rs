@@ -654,6 +654,11 @@ async fn a_suggested_range_is_adopted() {
         (from, from + 2),
         "the suggested 3 blocks were not adopted: {ranges:?}"
     );
+    // Successes grow the range again.
+    assert!(
+        ranges.iter().any(|r| r.0 > from + 2 && r.1 - r.0 + 1 >= 6),
+        "the range never grew back: {ranges:?}"
+    );
     assert!(ix.terminate().success());
     let store = open(&store_url).await;
     assert_exact(store.as_ref(), &url, 31337, emitter).await;
