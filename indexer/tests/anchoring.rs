@@ -156,14 +156,7 @@ async fn chunk_proofs_from_the_api_verify_on_the_contract() {
     let slot = current_slot(&url, d.genesis_time).await;
     let data = ILucidAnchors::anchorBatchCall {
         slot,
-        sessions: vec![ILucidAnchors::SessionAnchor {
-            sessionId: core.sessionId,
-            manifestHash: core.manifestHash,
-            merkleRoot: core.merkleRoot,
-            owner: core.owner,
-            startedAt: core.startedAt,
-            chunkCount: core.chunkCount,
-        }],
+        sessions: vec![binding_anchor(&core)],
         ownerSigs: vec![[sig.r, sig.vs]],
     }
     .abi_encode();

@@ -51,12 +51,7 @@ async fn mongo_handoff_loses_nothing_and_duplicates_nothing() {
 
 async fn handoff(store_url: &str, before: u64, rounds: u32) {
     let store_url = store_url.to_owned();
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    for n in 0..before {
-        emit(&url, emitter, n).await;
-    }
+    let (_anvil, url, emitter) = chain_with_events(before).await;
     let stop = Arc::new(AtomicBool::new(false));
     let bg = emitter_task(
         url.clone(),
@@ -125,12 +120,7 @@ async fn mongo_sigkill_during_backfill_then_restart_is_exact() {
 /// uninterrupted run wrote (`reference_url`): events and the chunk storers derived from them.
 async fn sigkill(store_url: &str, reference_url: &str, events: u64, kills: u32) {
     let store_url = store_url.to_owned();
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    for n in 0..events {
-        emit(&url, emitter, n).await;
-    }
+    let (_anvil, url, emitter) = chain_with_events(events).await;
     let target = head(&url).await;
     // Each eth_getLogs answered after 40 ms: the backfill (at most 2 logs per range) lasts longer
     // than all the runs below together, so every kill lands in it.
@@ -286,12 +276,7 @@ async fn mongo_rpc_faults_of_every_shape_never_stop_or_corrupt() {
 }
 
 async fn rpc_faults(store_url: &str, events: u64) {
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    for n in 0..events {
-        emit(&url, emitter, n).await;
-    }
+    let (_anvil, url, emitter) = chain_with_events(events).await;
     let proxy = FaultProxy::start(&url);
     for r in [
         Rule::new("eth_getLogs", Shape::TooManyResults(Suggest::None)).every(3),
@@ -371,12 +356,7 @@ async fn rpc_downtime_is_not_ready_then_catches_up() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    for n in 0..20 {
-        emit(&url, emitter, n).await;
-    }
+    let (_anvil, url, emitter) = chain_with_events(20).await;
     let proxy = FaultProxy::start(&url);
     let (_dir, store_url) = sqlite_url();
     let mut ix = Indexer::onsystem(
@@ -563,12 +543,7 @@ async fn sigterm_while_waiting_for_the_rpc_exits_at_once() {
 /// indexing resumes exactly when the provider recovers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_single_block_that_always_fails_is_retried_at_the_poll_pace() {
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    for n in 0..20 {
-        emit(&url, emitter, n).await;
-    }
+    let (_anvil, url, emitter) = chain_with_events(20).await;
     let proxy = FaultProxy::start(&url);
     proxy.add_rule(Rule::new(
         "eth_getLogs",
@@ -622,12 +597,7 @@ async fn a_single_block_that_always_fails_is_retried_at_the_poll_pace() {
 /// not merely halved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suggested_range_is_adopted() {
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    for n in 0..30 {
-        emit(&url, emitter, n).await;
-    }
+    let (_anvil, url, emitter) = chain_with_events(30).await;
     let proxy = FaultProxy::start(&url);
     proxy.add_rule(Rule::new("eth_getLogs", Shape::TooManyResults(Suggest::Blocks(3))).times(1));
     let (_dir, store_url) = sqlite_url();
@@ -679,12 +649,7 @@ async fn mongo_headers_with_a_zero_timestamp_are_fetched_again() {
 }
 
 async fn zero_timestamps(store_url: &str) {
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    for n in 0..20 {
-        emit(&url, emitter, n).await;
-    }
+    let (_anvil, url, emitter) = chain_with_events(20).await;
     let proxy = FaultProxy::start(&url);
     proxy.add_rule(Rule::new("eth_getBlockByNumber", Shape::ZeroTimestamp).every(2));
     let mut ix = Indexer::onsystem(&proxy.url(), emitter, store_url, &[]);
@@ -705,12 +670,7 @@ async fn zero_timestamps(store_url: &str) {
 /// every line the indexer logs is one JSON object.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_mid_backfill_exits_0_with_whole_ranges_and_json_logs() {
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    for n in 0..60 {
-        emit(&url, emitter, n).await;
-    }
+    let (_anvil, url, emitter) = chain_with_events(60).await;
     let end = head(&url).await;
     // Two blocks per range, each answered after 150 ms: a backfill of several seconds.
     let proxy = FaultProxy::start(&url);
@@ -769,12 +729,7 @@ async fn sigint_mid_backfill_exits_0_with_whole_ranges_and_json_logs() {
 /// indexed of the head, events/s and an ETA. (Every other test runs with `--no-progress`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_progress_bar_on_a_tty_shows_blocks_events_per_second_and_eta() {
-    let anvil = Anvil::start(31337);
-    let url = anvil.url();
-    let emitter = deploy_emitter(&url).await;
-    for n in 0..40 {
-        emit(&url, emitter, n).await;
-    }
+    let (_anvil, url, emitter) = chain_with_events(40).await;
     // Two blocks per range, each answered after 150 ms: a backfill of about 3 s.
     let proxy = FaultProxy::start(&url);
     proxy.add_rule(Rule::new(

@@ -75,6 +75,32 @@ pub async fn emit(url: &str, emitter: Address, n: u64) {
     emit_log(url, emitter, &ev.encode_log_data()).await;
 }
 
+/// A fresh anvil (chain id 31337) with an emitter that has emitted `ChunkStored` 0..`events`, one per
+/// block: the anvil (keep it alive), its URL and the emitter.
+pub async fn chain_with_events(events: u64) -> (Anvil, String, Address) {
+    let anvil = Anvil::start(31337);
+    let url = anvil.url();
+    let emitter = deploy_emitter(&url).await;
+    for n in 0..events {
+        emit(&url, emitter, n).await;
+    }
+    (anvil, url, emitter)
+}
+
+/// The binding's `SessionAnchor` of lucid-core's (same fields, the type `anchorBatch` takes).
+pub fn binding_anchor(
+    s: &lucid_core::session::SessionAnchor,
+) -> lucid_chain::bindings::ILucidAnchors::SessionAnchor {
+    lucid_chain::bindings::ILucidAnchors::SessionAnchor {
+        sessionId: s.sessionId,
+        manifestHash: s.manifestHash,
+        merkleRoot: s.merkleRoot,
+        owner: s.owner,
+        startedAt: s.startedAt,
+        chunkCount: s.chunkCount,
+    }
+}
+
 /// Emits one `Paid` (a payment-chain event) in its own transaction.
 pub async fn emit_paid(url: &str, emitter: Address, n: u64) {
     let ev = lucid_chain::bindings::IPayoutRouterV0::Paid {
@@ -423,14 +449,7 @@ pub fn anchor_batch_calldata(
             chunkCount: 8,
         };
         let sig = lucid_core::anchor::sign(key, &core, chain_id, anchors).unwrap();
-        sessions.push(ILucidAnchors::SessionAnchor {
-            sessionId: core.sessionId,
-            manifestHash: core.manifestHash,
-            merkleRoot: core.merkleRoot,
-            owner: core.owner,
-            startedAt: core.startedAt,
-            chunkCount: core.chunkCount,
-        });
+        sessions.push(binding_anchor(&core));
         sigs.push([sig.r, sig.vs]);
     }
     ILucidAnchors::anchorBatchCall {
